@@ -1,0 +1,131 @@
+# lstm-teach: the two commands a learner needs are `make lab` and `make test`.
+#
+# Everything runs from a project-local virtual environment, .venv, made with the
+# system's `python3 -m venv`. The kit is installed into it in editable mode with the
+# `dev` extra, and re-installed only when pyproject.toml changes (a stamp file in
+# .venv remembers the last install).
+#
+# Knobs (set on the command line, e.g. `make lab PORT=9000`):
+#   PYTHON        interpreter used to create .venv (default python3, needs >= 3.11)
+#   PORT          JupyterLab port (default 8888)
+#   IP            JupyterLab address (default 127.0.0.1; 0.0.0.0 to serve other machines)
+#   JUPYTER_ARGS  extra arguments for `jupyter lab`, e.g. JUPYTER_ARGS="--ip=0.0.0.0"
+#   WORKERS       pytest-xdist workers for `make test` (default 2)
+#   QUICK         LSTM_TEACH_QUICK for `make test` (default 1: the small CI setting)
+#   PYTEST_ARGS   extra arguments for pytest, e.g. PYTEST_ARGS="-k lstm -x"
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.lstm-teach-installed
+
+PORT ?= 8888
+IP ?= 127.0.0.1
+JUPYTER_ARGS ?=
+START_NOTEBOOK := notebooks/00_start_here.ipynb
+
+WORKERS ?= 2
+QUICK ?= 1
+PYTEST_ARGS ?=
+# nbval runs every notebook found here; a folder that does not exist yet is left out.
+NOTEBOOK_DIRS := $(wildcard notebooks solutions)
+
+.PHONY: help install lab test test-browser lint strip exercises bench clean distclean
+
+help:  ## list the targets
+	@echo "lstm-teach. The two commands:"
+	@echo "  make lab    start JupyterLab on the course (opens $(START_NOTEBOOK))"
+	@echo "  make test   run the whole test suite (unit tests, every notebook, hygiene)"
+	@echo "Other targets:"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  make \1\t/' | expand -t 16
+
+# --- environment ---------------------------------------------------------------
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+	  echo "error: lstm-teach needs Python 3.11 or later; '$(PYTHON)' is" \
+	       "$$($(PYTHON) --version 2>&1). Try: make PYTHON=python3.11 ..." >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV) || { \
+	  echo "error: could not create $(VENV). On Debian/Ubuntu: apt-get install python3-venv" >&2; \
+	  exit 1; }
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --no-input -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install the kit (only when pyproject.toml changed)
+
+# --- the two commands ----------------------------------------------------------
+
+# The token is made here (or taken from JUPYTER_TOKEN) and handed to Jupyter through
+# the environment, so the URL printed below is exactly the one the server accepts.
+# --port-retries=0: if PORT is taken, fail instead of silently moving to another port.
+# .venv/bin goes first on PATH, so JupyterLab's terminals find `lstm-teach` and `python`.
+lab: $(STAMP)  ## start JupyterLab on the course (PORT, IP, JUPYTER_ARGS)
+	@token="$${JUPYTER_TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_hex(24))')}"; \
+	host='$(IP)'; port='$(PORT)'; \
+	for arg in $(JUPYTER_ARGS); do \
+	  case "$$arg" in \
+	    --ip=*|--ServerApp.ip=*) host="$${arg#*=}" ;; \
+	    --port=*|--ServerApp.port=*) port="$${arg#*=}" ;; \
+	  esac; \
+	done; \
+	case "$$host" in 0.0.0.0|'*'|''|'::') host=127.0.0.1 ;; esac; \
+	extra=(); \
+	if [ -z "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ] && [ "$$(uname -s)" != Darwin ]; then \
+	  extra+=(--no-browser); fi; \
+	if [ "$$(id -u)" = 0 ]; then extra+=(--allow-root); fi; \
+	url="http://$$host:$$port/lab/tree/$(START_NOTEBOOK)?token=$$token"; \
+	echo; \
+	echo "  JupyterLab is starting. Open the course at:"; \
+	echo; \
+	echo "      $$url"; \
+	echo; \
+	echo "  (Stop the server with Ctrl-C, twice.)"; \
+	echo; \
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" JUPYTER_TOKEN="$$token" \
+	  exec $(VENV)/bin/jupyter lab \
+	  --ServerApp.ip='$(IP)' --ServerApp.port='$(PORT)' --ServerApp.port_retries=0 \
+	  --LabApp.default_url='/lab/tree/$(START_NOTEBOOK)' \
+	  "$${extra[@]}" $(JUPYTER_ARGS)
+
+# One pytest run decides pass or fail: unit tests (tests/), every lesson and solution
+# notebook through nbval, the exercise-sync check and the hygiene checks. loadscope keeps
+# each notebook on one worker, which nbval needs.
+test: $(STAMP)  ## run the whole suite: unit tests + nbval over notebooks/ and solutions/
+	MPLBACKEND=Agg LSTM_TEACH_QUICK=$(QUICK) $(PY) -m pytest \
+	  -n $(WORKERS) --dist loadscope --nbval-lax \
+	  tests $(NOTEBOOK_DIRS) $(PYTEST_ARGS)
+
+test-browser: $(STAMP)  ## only the real-browser tests (need chromium + the browser extra)
+	@if [ ! -d tests/browser ]; then echo "no browser tests yet (tests/browser/)"; exit 0; fi
+	MPLBACKEND=Agg LSTM_TEACH_QUICK=$(QUICK) $(PY) -m pytest -m browser tests/browser $(PYTEST_ARGS)
+
+# --- everyday helpers ------------------------------------------------------------
+
+lint: $(STAMP)  ## ruff check (the config lives in pyproject.toml)
+	$(VENV)/bin/ruff check .
+
+strip: $(STAMP)  ## remove outputs, execution counts and widget state from every notebook
+	$(PY) tools/strip_notebooks.py notebooks solutions exercises
+
+exercises: $(STAMP)  ## regenerate exercises/ from solutions/ (never edit exercises/ by hand)
+	$(VENV)/bin/lstm-teach exercises build
+
+bench: $(STAMP)  ## time the LSTM against its peers and limits (BENCH_ARGS="--quick")
+	$(VENV)/bin/lstm-teach bench $(BENCH_ARGS)
+
+# --- make app -------------------------------------------------------------------
+# Reserved: `make app` (the Voila gate explorer) is added by the browser/Binder issue.
+
+clean:  ## remove caches and build leftovers (keeps .venv)
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -print0 | xargs -0 rm -rf
+
+distclean: clean  ## also remove .venv
+	rm -rf $(VENV)

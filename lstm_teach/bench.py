@@ -1,0 +1,188 @@
+"""Speed benchmark of the reference LSTM, reported as ratios (``lstm-teach bench``).
+
+Absolute times mean little across machines, so every number is a ratio
+measured in the same run:
+
+- against PyTorch's CPU ``nn.LSTM`` (float64 and float32), when torch is installed;
+- against this machine's own float64 matrix-multiply throughput;
+- microseconds per time step on a tiny model, where Python overhead dominates.
+
+Budgets (DESIGN.md section 9): ratio to PyTorch <= 1.0 in float64 and <= 1.5 in
+float32; >= 50% of the matmul throughput at the large shape; <= 20 us/step at
+B=1, H=16.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import time
+
+import numpy as np
+
+from .init import init_lstm
+from .lstm import lstm_backward, lstm_forward
+
+BUDGETS = {
+    "torch_ratio_float64": 1.0,
+    "torch_ratio_float32": 1.5,
+    "matmul_fraction_large": 0.5,
+    "us_per_step_small": 20.0,
+}
+
+
+def _timings(fn, repeats: int) -> list[float]:
+    fn()  # warm-up: first-touch page faults, BLAS thread start-up
+    out = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def lstm_flops(B: int, T: int, D: int, H: int) -> float:
+    """Floating-point operations of the matmuls in one forward+backward pass.
+
+    Forward: x W and h U; backward: dz U^T, dz W^T, x^T dz and h^T dz. Each is
+    2 * (T B) * 4H * (D or H) flops, so 2 * T * B * 4H * (3D + 3H) in all.
+    """
+    return 2.0 * T * B * 4 * H * (3 * D + 3 * H)
+
+
+def numpy_lstm_timings(B, T, D, H, dtype=np.float64, repeats=5, seed=0) -> list[float]:
+    """Seconds per forward+backward pass of :func:`lstm_forward` / :func:`lstm_backward`."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((B, T, D)).astype(dtype)
+    params = {k: v.astype(dtype) for k, v in init_lstm(D, H, rng=rng).items()}
+    dhs = rng.standard_normal((B, T, H)).astype(dtype)
+
+    def run():
+        _, cache = lstm_forward(x, params)
+        lstm_backward(dhs, cache)
+
+    return _timings(run, repeats)
+
+
+def torch_lstm_timings(B, T, D, H, dtype="float64", repeats=5, seed=0) -> list[float] | None:
+    """Seconds per forward+backward of ``torch.nn.LSTM`` (None without torch)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.manual_seed(seed)
+    tdtype = getattr(torch, dtype)
+    model = torch.nn.LSTM(D, H, batch_first=True).to(tdtype)
+    x = torch.randn(B, T, D, dtype=tdtype, requires_grad=True)
+    dhs = torch.randn(B, T, H, dtype=tdtype)
+
+    def run():
+        model.zero_grad(set_to_none=True)
+        x.grad = None
+        out, _ = model(x)
+        out.backward(dhs)
+
+    return _timings(run, repeats)
+
+
+def matmul_gflops(n: int = 1024, repeats: int = 5) -> float:
+    """Best float64 GEMM throughput of this machine, in GFLOP/s (an n x n x n product)."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n))
+    b = rng.standard_normal((n, n))
+    out = np.empty((n, n))
+    best = min(_timings(lambda: np.matmul(a, b, out=out), repeats))
+    return 2.0 * n**3 / best / 1e9
+
+
+def run_benchmarks(quick: bool = False) -> dict:
+    """Run every measurement and return a JSON-ready dict of numbers, ratios and verdicts."""
+    reps = 3 if quick else 15
+    res: dict = {"machine": platform.machine(), "numpy": np.__version__, "quick": quick}
+    try:
+        import torch
+
+        res["torch"] = torch.__version__
+        torch_threads = torch.get_num_threads()
+    except ImportError:
+        res["torch"] = None
+        torch_threads = None
+
+    mid = (32, 100, 32, 128)
+    for dtype in ("float64", "float32"):
+        ours = numpy_lstm_timings(*mid, dtype=np.dtype(dtype), repeats=reps)
+        res[f"mid_{dtype}_ms"] = _summary(ours)
+        theirs = torch_lstm_timings(*mid, dtype=dtype, repeats=reps)
+        if theirs is not None:
+            res[f"torch_mid_{dtype}_ms"] = _summary(theirs)
+            res[f"torch_ratio_{dtype}"] = statistics.median(ours) / statistics.median(theirs)
+            res[f"torch_ratio_{dtype}_best"] = min(ours) / min(theirs)
+    res["torch_threads"] = torch_threads
+
+    large = (64, 100, 64, 256)
+    gflops = matmul_gflops(repeats=reps)
+    best = min(numpy_lstm_timings(*large, repeats=max(2, reps // 3)))
+    res["matmul_gflops_float64"] = gflops
+    res["lstm_gflops_large"] = lstm_flops(*large) / best / 1e9
+    res["matmul_fraction_large"] = res["lstm_gflops_large"] / gflops
+
+    B, T, D, H = 1, 200, 1, 16
+    small = numpy_lstm_timings(B, T, D, H, repeats=reps * 3)
+    res["us_per_step_small"] = statistics.median(small) / T * 1e6
+
+    verdicts = {}
+    for key, limit in BUDGETS.items():
+        if key not in res:
+            verdicts[key] = "skipped (torch not installed)"
+        elif key == "matmul_fraction_large":
+            verdicts[key] = "ok" if res[key] >= limit else "over budget"
+        else:
+            verdicts[key] = "ok" if res[key] <= limit else "over budget"
+    res["verdicts"] = verdicts
+    return res
+
+
+def _summary(times: list[float]) -> dict:
+    return {"min": 1e3 * min(times), "median": 1e3 * statistics.median(times)}
+
+
+def format_report(res: dict) -> str:
+    """The human-readable table printed by ``lstm-teach bench``."""
+    lines = [f"lstm-teach bench (numpy {res['numpy']}, torch {res['torch'] or 'not installed'})"]
+    for dtype in ("float64", "float32"):
+        ours = res[f"mid_{dtype}_ms"]
+        line = (
+            f"  B=32 T=100 D=32 H=128 {dtype}: numpy {ours['median']:.1f} ms "
+            f"(best {ours['min']:.1f})"
+        )
+        if f"torch_ratio_{dtype}" in res:
+            theirs = res[f"torch_mid_{dtype}_ms"]
+            line += (
+                f", torch {theirs['median']:.1f} ms (best {theirs['min']:.1f}); "
+                f"ratio {res[f'torch_ratio_{dtype}']:.2f} median, "
+                f"{res[f'torch_ratio_{dtype}_best']:.2f} best-of "
+                f"[budget <= {BUDGETS[f'torch_ratio_{dtype}']}]"
+            )
+        lines.append(line)
+    lines.append(
+        f"  B=64 T=100 D=64 H=256 float64: {res['lstm_gflops_large']:.1f} GFLOP/s = "
+        f"{100 * res['matmul_fraction_large']:.0f}% of this machine's matmul "
+        f"({res['matmul_gflops_float64']:.1f} GFLOP/s) [budget >= 50%]"
+    )
+    lines.append(
+        f"  B=1 T=200 D=1 H=16 float64: {res['us_per_step_small']:.1f} us per time step "
+        "(forward+backward) [budget <= 20]"
+    )
+    lines.append("  verdicts: " + ", ".join(f"{k}: {v}" for k, v in res["verdicts"].items()))
+    return "\n".join(lines)
+
+
+def main(args) -> int:
+    """Entry point of ``lstm-teach bench``; exits 0 (budgets are reported, not enforced)."""
+    res = run_benchmarks(quick=getattr(args, "quick", False))
+    print(format_report(res))
+    if getattr(args, "json", None):
+        with open(args.json, "w") as fh:
+            json.dump(res, fh, indent=2)
+    return 0

@@ -1,0 +1,78 @@
+"""Checks for solutions/04_bug_zoo.ipynb: five broken LSTM backward passes (and one broken init).
+
+Each check runs the full backward diagnosis; the hint that names the bug comes
+from comparing the learner's gradients with references into which that very
+bug was put on purpose (see :mod:`lstm_teach.grading.lstm_diagnosis`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..checks import register
+from ..feedback import Incorrect, call_learner, compare
+from ..lstm_diagnosis import (
+    GATES,
+    diagnose_sequence_backward,
+    diagnose_step_backward,
+    sequence_fixture,
+    step_fixture,
+)
+
+EXERCISE_SET = "04_bug_zoo"
+
+
+@register("bugzoo_output_tanh", EXERCISE_SET, points=1, title="Bug 1: the output squashing")
+def check_output_tanh(fn):
+    return diagnose_step_backward(fn, step_fixture(11))
+
+
+@register("bugzoo_activated_derivative", EXERCISE_SET, points=1,
+          title="Bug 2: the gate derivatives")
+def check_activated_derivative(fn):
+    return diagnose_step_backward(fn, step_fixture(12))
+
+
+@register("bugzoo_time_carry", EXERCISE_SET, points=1, title="Bug 3: backpropagation through time")
+def check_time_carry(fn):
+    return diagnose_sequence_backward(fn, sequence_fixture(13))
+
+
+@register("bugzoo_bias_slice", EXERCISE_SET, points=1, title="Bug 4: the bias gradient")
+def check_bias_slice(fn):
+    return diagnose_step_backward(fn, step_fixture(14))
+
+
+@register("bugzoo_reseed", EXERCISE_SET, points=1, title="Bug 5: the initialisation")
+def check_reseed(fn):
+    """``fn(D, H, seed) -> params``: distinct gate blocks, reproducible, seed-dependent."""
+    D, H = 3, 4
+    first = call_learner(fn, D, H, 0, what="init_lstm_params")
+    if not isinstance(first, dict) or any(k not in first for k in ("W", "U", "b")):
+        raise Incorrect("init_lstm_params should return a dict with keys 'W', 'U' and 'b'")
+    for key, shape in (("W", (D, 4 * H)), ("U", (H, 4 * H)), ("b", (4 * H,))):
+        problem = compare(f"params[{key!r}]", first[key], np.zeros(shape), check_dtype=False,
+                          atol=np.inf)
+        if problem:
+            raise Incorrect(problem)
+    for key in ("W", "U"):
+        blocks = {k: np.asarray(first[key], float)[:, j * H:(j + 1) * H]
+                  for j, k in enumerate(GATES)}
+        for a in range(4):
+            for b in range(a + 1, 4):
+                ka, kb = GATES[a], GATES[b]
+                if np.allclose(blocks[ka], blocks[kb]):
+                    raise Incorrect(
+                        f"the blocks of {key} for gates {ka} and {kb} are identical, so those "
+                        "gates compute the same thing and get the same updates for ever",
+                        "hint: a generator re-created with the same seed restarts the same "
+                        "random stream; make one np.random.default_rng(seed) and draw every "
+                        "block from it")
+    again = call_learner(fn, D, H, 0, what="init_lstm_params")
+    if not all(np.array_equal(first[k], again[k]) for k in ("W", "U", "b")):
+        raise Incorrect("two calls with the same seed give different parameters: the "
+                        "initialisation must be reproducible (no global or unseeded generator)")
+    other = call_learner(fn, D, H, 1, what="init_lstm_params")
+    if np.array_equal(first["W"], other["W"]):
+        raise Incorrect("seed 0 and seed 1 give the same W: use the seed argument")
+    return ["every gate starts from its own random weights, reproducibly"]

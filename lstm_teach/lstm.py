@@ -1,0 +1,554 @@
+"""The LSTM: one vectorised implementation that serves every variant.
+
+Equations (package notation, gate blocks in the order [i, f, g, o])::
+
+    z_t = x_t W + h_{t-1} U + b                     # (B, 4H): all four blocks in one matmul
+    i_t = sigma_g(z_i + P_i * c_{t-1})              # input gate      (peephole term optional)
+    f_t = sigma_g(z_f + P_f * c_{t-1})              # forget gate
+    g_t = sigma_c(z_g)                              # cell candidate
+    c_t = f_t * c_{t-1} + i_t * g_t                 # cell state: the constant error carousel
+    o_t = sigma_g(z_o + P_o * c_t)                  # output gate (sees the *new* cell state)
+    h_t = o_t * sigma_h(c_t)                        # hidden state / output
+
+A variant (see :class:`LSTMConfig`) changes only a few lines: a removed gate is
+held at 1, CIFG ties f = 1 - i, and the three activations are looked up by
+name. The parameter layout never changes: a removed gate keeps its columns in
+``W``, ``U`` and ``b``, which are ignored and receive a zero gradient.
+
+Why it is fast: the input projection ``x W + b`` is computed for all time steps
+before the loop; inside the loop there is one (B, H) x (H, 4H) matmul per step;
+the weight gradients are two large matmuls after the backward loop. Internally
+arrays are time-major, (T, B, ...), so that each step reads contiguous memory;
+the public API is batch-first, (B, T, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from . import activations
+from ._checks import (
+    as_float_array,
+    check_finite,
+    check_ndim,
+    check_shape,
+    describe,
+    require_keys,
+)
+
+GATES = ("i", "f", "g", "o")
+
+
+@dataclass(frozen=True)
+class LSTMConfig:
+    """Which LSTM variant to run. The defaults give the standard LSTM with a forget gate.
+
+    Parameters
+    ----------
+    input_gate : bool
+        False holds i = 1 (variant NIG: "no input gate").
+    forget_gate : bool
+        False holds f = 1: the original 1997 cell without forgetting (NFG).
+    output_gate : bool
+        False holds o = 1 (NOG).
+    peepholes : bool
+        The gates also see the cell state: i and f see c_{t-1}, o sees c_t
+        (Gers & Schmidhuber 2000). Needs ``params["P"]`` of shape (3, H).
+    coupled_input_forget : bool
+        f = 1 - i (CIFG, as in the GRU). Needs both gates on.
+    activation : str
+        sigma_c, applied to the cell candidate g. "identity" gives NIAF.
+    recurrent_activation : str
+        sigma_g, applied to the gates.
+    output_activation : str
+        sigma_h, applied to the cell state before the output gate. "identity"
+        gives NOAF.
+
+    Raises
+    ------
+    ValueError
+        For an impossible combination (CIFG without both gates) or an unknown
+        activation name.
+    """
+
+    input_gate: bool = True
+    forget_gate: bool = True
+    output_gate: bool = True
+    peepholes: bool = False
+    coupled_input_forget: bool = False
+    activation: str = "tanh"
+    recurrent_activation: str = "sigmoid"
+    output_activation: str = "tanh"
+
+    def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.type in ("bool", bool) and not isinstance(value, (bool, np.bool_)):
+                raise TypeError(f"LSTMConfig.{f.name} must be True or False; got {value!r}")
+        for name in ("activation", "recurrent_activation", "output_activation"):
+            try:
+                activations.get(getattr(self, name))
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"LSTMConfig.{name}: {exc}") from None
+        if self.coupled_input_forget and not (self.input_gate and self.forget_gate):
+            raise ValueError(
+                "LSTMConfig: coupled_input_forget=True (CIFG, f = 1 - i) needs input_gate=True "
+                f"and forget_gate=True; got input_gate={self.input_gate}, "
+                f"forget_gate={self.forget_gate}"
+            )
+
+    def describe(self) -> str:
+        """A short human-readable name such as ``"LSTM"``, ``"LSTM[NFG, peepholes]"``."""
+        tags = []
+        if not self.input_gate:
+            tags.append("NIG")
+        if not self.forget_gate:
+            tags.append("NFG")
+        if not self.output_gate:
+            tags.append("NOG")
+        if self.coupled_input_forget:
+            tags.append("CIFG")
+        if self.peepholes:
+            tags.append("peepholes")
+        if self.activation != "tanh":
+            tags.append(f"sigma_c={self.activation}")
+        if self.recurrent_activation != "sigmoid":
+            tags.append(f"sigma_g={self.recurrent_activation}")
+        if self.output_activation != "tanh":
+            tags.append(f"sigma_h={self.output_activation}")
+        return "LSTM" + (f"[{', '.join(tags)}]" if tags else "")
+
+
+DEFAULT_CONFIG = LSTMConfig()
+
+
+@dataclass
+class LSTMCache:
+    """Everything the backward pass needs, kept time-major; read it through the properties.
+
+    Attributes (time-major, for the backward pass)
+    ----------------------------------------------
+    xs : (T, B, D) inputs.
+    acts : (T, B, 4H) activations [i, f, g, o] after the variant's fixes.
+    cs : (T+1, B, H) cell states; ``cs[0]`` is c0.
+    hs_tm : (T+1, B, H) hidden states; ``hs_tm[0]`` is h0.
+    out_act : (T, B, H) sigma_h(c_t).
+    params : dict of the arrays used (in the computation dtype).
+    config : LSTMConfig.
+
+    Batch-first views for plots and widgets: :attr:`c`, :attr:`h`,
+    :attr:`gates` (each (B, T, H)), :attr:`c0`, :attr:`h0`, :attr:`cT`, :attr:`hT`.
+    """
+
+    xs: np.ndarray
+    acts: np.ndarray
+    cs: np.ndarray
+    hs_tm: np.ndarray
+    out_act: np.ndarray
+    params: dict
+    config: LSTMConfig
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        """(B, T, D, H)."""
+        T, B, D = self.xs.shape
+        return B, T, D, self.cs.shape[2]
+
+    @property
+    def c(self) -> np.ndarray:
+        """Cell states c_1..c_T, (B, T, H)."""
+        return self.cs[1:].transpose(1, 0, 2)
+
+    @property
+    def h(self) -> np.ndarray:
+        """Hidden states h_1..h_T, (B, T, H)."""
+        return self.hs_tm[1:].transpose(1, 0, 2)
+
+    @property
+    def gates(self) -> dict[str, np.ndarray]:
+        """Gate activations by name: ``"i"``, ``"f"``, ``"g"`` (candidate), ``"o"``; each (B, T, H).
+
+        A removed gate shows its constant value (1).
+        """
+        H = self.cs.shape[2]
+        return {
+            name: self.acts[:, :, k * H : (k + 1) * H].transpose(1, 0, 2)
+            for k, name in enumerate(GATES)
+        }
+
+    @property
+    def c0(self) -> np.ndarray:
+        return self.cs[0]
+
+    @property
+    def h0(self) -> np.ndarray:
+        return self.hs_tm[0]
+
+    @property
+    def cT(self) -> np.ndarray:
+        return self.cs[-1]
+
+    @property
+    def hT(self) -> np.ndarray:
+        return self.hs_tm[-1]
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _resolve_config(config) -> LSTMConfig:
+    if config is None:
+        return DEFAULT_CONFIG
+    if not isinstance(config, LSTMConfig):
+        raise TypeError(f"config must be an LSTMConfig or None; got {describe(config)}")
+    return config
+
+
+def _validate(x, params, h0, c0, config, names=("x", "h0", "c0")):
+    """Check and convert the forward inputs. Returns (x, W, U, b, P, h0, c0) in one dtype."""
+    xname, hname, cname = names
+    require_keys("params", params, ("W", "U", "b"))
+    if config.peepholes and "P" not in params:
+        raise ValueError(
+            "config.peepholes is True, so params must contain 'P' of shape (3, H) "
+            "(peephole rows for i, f, o); got keys " + str(sorted(params))
+        )
+    if not config.peepholes and "P" in params:
+        raise ValueError(
+            "params contains peephole weights 'P' but config.peepholes is False; "
+            "pass config=LSTMConfig(peepholes=True) (or drop 'P')"
+        )
+    arrays = {k: as_float_array(f"params[{k!r}]", params[k]) for k in params if k in "WUbP"}
+    U = arrays["U"]
+    check_ndim("params['U']", U, 2, "(H, 4H)")
+    H = U.shape[0]
+    check_shape("params['U']", U, (H, 4 * H), "(H, 4H)")
+    W = arrays["W"]
+    check_ndim("params['W']", W, 2, "(D, 4H)")
+    if W.shape[1] != 4 * H:
+        raise ValueError(f"params['W'] must have shape (D, 4H) with H={H} (from U); got {W.shape}")
+    check_shape("params['b']", arrays["b"], (4 * H,), "(4H,)")
+    if config.peepholes:
+        check_shape("params['P']", arrays["P"], (3, H), "(3, H)")
+
+    x = as_float_array(xname, x)
+    check_ndim(xname, x, 3, "(B, T, D)")
+    B, T, D = x.shape
+    if D != W.shape[0]:
+        raise ValueError(
+            f"{xname} has feature size D={D} (shape {x.shape}), but params['W'] expects "
+            f"D={W.shape[0]} (W has shape {W.shape})"
+        )
+    if T == 0 or B == 0:
+        raise ValueError(
+            f"{xname} must have at least one batch item and one time step; got {x.shape}"
+        )
+    states = []
+    for name, s in ((hname, h0), (cname, c0)):
+        if s is None:
+            states.append(None)
+            continue
+        s = as_float_array(name, s)
+        check_shape(name, s, (B, H), "(B, H)")
+        states.append(s)
+
+    dtype = np.result_type(x, *arrays.values(), *[s for s in states if s is not None])
+    x = x.astype(dtype, copy=False)
+    check_finite(xname, x)
+    for k, a in arrays.items():
+        arrays[k] = a.astype(dtype, copy=False)
+        check_finite(f"params[{k!r}]", arrays[k])
+    for j, (name, s) in enumerate(zip((hname, cname), states, strict=True)):
+        if s is None:
+            states[j] = np.zeros((B, H), dtype=dtype)
+        else:
+            states[j] = s.astype(dtype, copy=False)
+            check_finite(name, states[j])
+    return x, arrays["W"], arrays["U"], arrays["b"], arrays.get("P"), states[0], states[1]
+
+
+# --------------------------------------------------------------------------- forward
+
+
+def _forward(x, params, h0, c0, config, names=("x", "h0", "c0")):
+    config = _resolve_config(config)
+    x, W, U, b, P, h0, c0 = _validate(x, params, h0, c0, config, names)
+    B, T, D = x.shape
+    H = U.shape[0]
+    sig_g = activations.get(config.recurrent_activation).kernel
+    sig_c = activations.get(config.activation).kernel
+    sig_h = activations.get(config.output_activation).kernel
+
+    xs = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, B, D)
+    # The input projection of every step, hoisted out of the loop as one 2-D matmul
+    # (a 3-D @ 2-D matmul would not reach BLAS as a single call).
+    acts = (xs.reshape(T * B, D) @ W).reshape(T, B, 4 * H)
+    acts += b
+    # Per-gate views (T, B, H) of the same memory; each step overwrites z_t with the activations.
+    a4 = acts.reshape(T, B, 4, H)
+    i, f, g, o = (a4[:, :, k] for k in range(4))
+    cs = np.empty((T + 1, B, H), dtype=x.dtype)
+    hs = np.empty((T + 1, B, H), dtype=x.dtype)
+    out_act = np.empty((T, B, H), dtype=x.dtype)
+    cs[0], hs[0] = c0, h0
+    recurrent = np.empty((B, 4 * H), dtype=x.dtype)
+    candidate = np.empty((B, H), dtype=x.dtype)
+
+    with np.errstate(over="ignore"):  # see activations: the sigmoid kernel may overflow exp to inf
+        for t in range(T):
+            np.dot(hs[t], U, out=recurrent)
+            acts[t] += recurrent  # z_t for all four blocks
+            if P is None:
+                # o does not depend on c_t: squash all four blocks in one call, then put
+                # the candidate (computed first, from its own z) back in place.
+                sig_c(g[t], candidate)
+                sig_g(acts[t], acts[t])
+                g[t] = candidate
+            else:
+                i[t] += cs[t] * P[0]
+                f[t] += cs[t] * P[1]
+                sig_g(a4[t, :, :2], a4[t, :, :2])
+                sig_c(g[t], g[t])
+            if not config.input_gate:
+                i[t] = 1.0
+            if config.coupled_input_forget:
+                np.subtract(1.0, i[t], out=f[t])
+            elif not config.forget_gate:
+                f[t] = 1.0
+            c = cs[t + 1]
+            np.multiply(f[t], cs[t], out=c)
+            c += i[t] * g[t]
+            if P is not None:
+                o[t] += c * P[2]  # the output gate peeks at the new cell state
+                sig_g(o[t], o[t])
+            if not config.output_gate:
+                o[t] = 1.0
+            sig_h(c, out_act[t])
+            np.multiply(o[t], out_act[t], out=hs[t + 1])
+
+    kept = {"W": W, "U": U, "b": b}
+    if P is not None:
+        kept["P"] = P
+    return LSTMCache(xs=xs, acts=acts, cs=cs, hs_tm=hs, out_act=out_act, params=kept, config=config)
+
+
+def lstm_forward(x, params, h0=None, c0=None, config=None):
+    """Run an LSTM over a batch of sequences.
+
+    Parameters
+    ----------
+    x : np.ndarray, (B, T, D)
+        Input sequences, batch-first.
+    params : dict
+        ``W`` (D, 4H), ``U`` (H, 4H), ``b`` (4H,), gate blocks [i, f, g, o];
+        ``P`` (3, H) only when ``config.peepholes``.
+    h0, c0 : np.ndarray, (B, H), optional
+        Initial hidden and cell state; zeros by default.
+    config : LSTMConfig, optional
+        The variant; the standard LSTM by default.
+
+    Returns
+    -------
+    hs : np.ndarray, (B, T, H)
+        Hidden states h_1..h_T.
+    cache : LSTMCache
+        For :func:`lstm_backward`; also exposes ``cache.c`` and
+        ``cache.gates["i"|"f"|"g"|"o"]``, each (B, T, H).
+
+    The computation dtype follows the inputs: float32 everywhere stays float32.
+    """
+    cache = _forward(x, params, h0, c0, config)
+    return np.ascontiguousarray(cache.hs_tm[1:].transpose(1, 0, 2)), cache
+
+
+def lstm_step_forward(x_t, h_prev, c_prev, params, config=None):
+    """One LSTM time step.
+
+    Parameters
+    ----------
+    x_t : np.ndarray, (B, D)
+    h_prev, c_prev : np.ndarray, (B, H)
+        The previous hidden and cell state (None means zeros).
+    params : dict
+        As for :func:`lstm_forward`.
+    config : LSTMConfig, optional
+
+    Returns
+    -------
+    h, c : np.ndarray, (B, H)
+        The new hidden and cell state.
+    cache : LSTMCache
+        A one-step cache (T = 1): ``cache.gates["f"]`` is (B, 1, H).
+    """
+    x_t = as_float_array("x_t", x_t)
+    check_ndim("x_t", x_t, 2, "(B, D)")
+    cache = _forward(x_t[:, None, :], params, h_prev, c_prev, config, ("x_t", "h_prev", "c_prev"))
+    return cache.hs_tm[1].copy(), cache.cs[1].copy(), cache
+
+
+# --------------------------------------------------------------------------- backward
+
+
+def _local_coefficients(cache: LSTMCache):
+    """What multiplies the incoming gradient to give dL/dz for each block, for all steps.
+
+    Returns ``coef`` (T, B, 4, H) and ``o_dsig_h`` (T, B, H) such that, at step t,
+
+    - dL/dz_i, dL/dz_f, dL/dz_g = dL/dc_t * coef[t, :, 0|1|2]
+    - dL/dz_o = dL/dh_t * coef[t, :, 3]
+    - dL/dc_t receives dL/dh_t * o_dsig_h[t] through the output path.
+
+    Every variant is decided here, vectorised over time, so the backward loop
+    itself is the same for all of them: a removed gate is a constant, so its
+    coefficient is zero and its columns get no gradient; CIFG (f = 1 - i)
+    sends f's share to i with a minus sign.
+    """
+    config = cache.config
+    T, B, _ = cache.xs.shape
+    H = cache.cs.shape[2]
+    a4 = cache.acts.reshape(T, B, 4, H)
+    i, f, g, o = (a4[:, :, k] for k in range(4))
+    c_prev = cache.cs[:-1]
+    dsig_g = activations.get(config.recurrent_activation).grad_from_output
+    dsig_c = activations.get(config.activation).grad_from_output
+    dsig_h = activations.get(config.output_activation).grad_from_output
+
+    coef = np.empty_like(a4)
+    coef[:, :, 2] = i * dsig_c(g)  # c_t = ... + i * g
+    coef[:, :, 3] = cache.out_act * dsig_g(o)  # h_t = o * sigma_h(c_t)
+    if config.coupled_input_forget:
+        coef[:, :, 0] = (g - c_prev) * dsig_g(i)
+        coef[:, :, 1] = 0.0
+    else:
+        coef[:, :, 0] = g * dsig_g(i) if config.input_gate else 0.0
+        coef[:, :, 1] = c_prev * dsig_g(f) if config.forget_gate else 0.0
+    if not config.output_gate:
+        coef[:, :, 3] = 0.0
+    return coef, o * dsig_h(cache.out_act)
+
+
+def _backward(dhs_tm, cache: LSTMCache, dcT):
+    """Backpropagation through time. ``dhs_tm`` is (T, B, H), ``dcT`` (B, H) or None."""
+    xs, cs, hs = cache.xs, cache.cs, cache.hs_tm
+    W, U, P = cache.params["W"], cache.params["U"], cache.params.get("P")
+    T, B, D = xs.shape
+    H = cs.shape[2]
+    dtype = cache.acts.dtype
+    f = cache.acts.reshape(T, B, 4, H)[:, :, 1]
+    coef, o_dsig_h = _local_coefficients(cache)
+
+    dz = np.empty((T, B, 4 * H), dtype=dtype)
+    dz4 = dz.reshape(T, B, 4, H)
+    dh_next = np.zeros((B, H), dtype=dtype)
+    dc = np.zeros((B, H), dtype=dtype) if dcT is None else dcT.astype(dtype, copy=True)
+    for t in range(T - 1, -1, -1):
+        d = dz4[t]
+        dh = dhs_tm[t] + dh_next  # from above, and from the future through h_t
+        np.multiply(dh, coef[t, :, 3], out=d[:, 3])  # dL/dz_o
+        dc += dh * o_dsig_h[t]  # dL/dc_t: from the future (carousel) and through h_t
+        if P is not None:
+            dc += d[:, 3] * P[2]
+        np.multiply(dc[:, None, :], coef[t, :, :3], out=d[:, :3])  # dL/dz_i, dL/dz_f, dL/dz_g
+        dc *= f[t]  # the carousel: dL/dc_{t-1} = f_t * dL/dc_t ...
+        if P is not None:
+            dc += d[:, 0] * P[0] + d[:, 1] * P[1]  # ... plus the peephole paths
+        dh_next = dz[t] @ U.T
+
+    # Weight gradients: one matmul each over all T*B rows, after the loop.
+    dz_flat = dz.reshape(T * B, 4 * H)
+    grads = {
+        "W": xs.reshape(T * B, D).T @ dz_flat,
+        "U": hs[:-1].reshape(T * B, H).T @ dz_flat,
+        "b": dz_flat.sum(axis=0),
+    }
+    if P is not None:
+        grads["P"] = np.stack(
+            [
+                np.einsum("tbh,tbh->h", dz4[:, :, 0], cs[:-1]),
+                np.einsum("tbh,tbh->h", dz4[:, :, 1], cs[:-1]),
+                np.einsum("tbh,tbh->h", dz4[:, :, 3], cs[1:]),
+            ]
+        )
+    dx = (dz_flat @ W.T).reshape(T, B, D).transpose(1, 0, 2)
+    return np.ascontiguousarray(dx), dh_next, dc, grads
+
+
+def _check_cache(cache):
+    if not isinstance(cache, LSTMCache):
+        raise TypeError(
+            "cache must be the LSTMCache returned by lstm_forward / lstm_step_forward; "
+            f"got {describe(cache)}"
+        )
+
+
+def lstm_backward(dhs, cache, dcT=None):
+    """Backpropagation through time for :func:`lstm_forward`.
+
+    Parameters
+    ----------
+    dhs : np.ndarray, (B, T, H)
+        dL/dh_t for every step (the gradient arriving from above).
+    cache : LSTMCache
+        From :func:`lstm_forward`.
+    dcT : np.ndarray, (B, H), optional
+        dL/dc_T, a gradient arriving at the final cell state (e.g. from the
+        next chunk in truncated BPTT). Zeros by default.
+
+    Returns
+    -------
+    dx : np.ndarray, (B, T, D)
+    dh0, dc0 : np.ndarray, (B, H)
+    grads : dict
+        Same keys and shapes as the params: ``W`` (D, 4H), ``U`` (H, 4H),
+        ``b`` (4H,) and ``P`` (3, H) with peepholes.
+    """
+    _check_cache(cache)
+    B, T, D, H = cache.shape
+    dtype = cache.acts.dtype
+    dhs = as_float_array("dhs", dhs)
+    check_shape("dhs", dhs, (B, T, H), "(B, T, H) matching the forward pass")
+    check_finite("dhs", dhs)
+    if dcT is not None:
+        dcT = as_float_array("dcT", dcT)
+        check_shape("dcT", dcT, (B, H), "(B, H)")
+        check_finite("dcT", dcT)
+    dhs_tm = np.ascontiguousarray(dhs.transpose(1, 0, 2), dtype=dtype)
+    return _backward(dhs_tm, cache, dcT)
+
+
+def lstm_step_backward(dh, dc, cache):
+    """Backward pass of one :func:`lstm_step_forward` call.
+
+    Parameters
+    ----------
+    dh, dc : np.ndarray, (B, H)
+        dL/dh_t and dL/dc_t, the gradients arriving at the step's outputs
+        (``dc`` may be None for zero).
+    cache : LSTMCache
+        The one-step cache from :func:`lstm_step_forward`.
+
+    Returns
+    -------
+    dx_t : np.ndarray, (B, D)
+    dh_prev, dc_prev : np.ndarray, (B, H)
+    grads : dict
+        Same keys and shapes as the params.
+    """
+    _check_cache(cache)
+    B, T, D, H = cache.shape
+    if T != 1:
+        raise ValueError(
+            f"cache must come from lstm_step_forward (one time step); got a cache with T={T}. "
+            "Use lstm_backward for sequences."
+        )
+    dh = as_float_array("dh", dh)
+    check_shape("dh", dh, (B, H), "(B, H)")
+    check_finite("dh", dh)
+    if dc is not None:
+        dc = as_float_array("dc", dc)
+        check_shape("dc", dc, (B, H), "(B, H)")
+        check_finite("dc", dc)
+    dx, dh_prev, dc_prev, grads = _backward(dh[None].astype(cache.acts.dtype), cache, dc)
+    return dx[:, 0], dh_prev, dc_prev, grads

@@ -1,0 +1,75 @@
+"""Shared pytest setup for the kit's tests.
+
+* The small CI setting and a headless plotting backend are the defaults under pytest,
+  also for the Jupyter kernels that nbval starts (they inherit this environment).
+  ``make test`` sets both explicitly; a plain ``pytest`` gets the same.
+* Notebooks kept under tests/ (for example broken submissions for the grader tests) are
+  test data, never executed by nbval.
+* Tests marked ``torch`` or ``browser`` skip, with the reason shown, when the optional
+  peer is not installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("LSTM_TEACH_QUICK", "1")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Fixture notebooks under tests/ are data for the grading tests, not lessons.
+collect_ignore_glob = ["*.ipynb"]
+
+
+def _has_module(name: str) -> bool:
+    # find_spec does not import: checking for torch costs microseconds, not seconds.
+    return importlib.util.find_spec(name) is not None
+
+
+OPTIONAL_PEERS = {
+    "torch": ("torch", "PyTorch is not installed (optional: pip install -e '.[torch]')"),
+    "browser": (
+        "playwright",
+        "Playwright is not installed (optional: pip install -e '.[browser]' and "
+        "apt-get install chromium)",
+    ),
+}
+
+
+def pytest_report_header(config):
+    peers = ", ".join(
+        f"{module}: {'yes' if _has_module(module) else 'no'}"
+        for module, _ in OPTIONAL_PEERS.values()
+    )
+    return [
+        f"lstm-teach: LSTM_TEACH_QUICK={os.environ.get('LSTM_TEACH_QUICK')!r}, "
+        f"MPLBACKEND={os.environ.get('MPLBACKEND')!r}; optional peers: {peers}"
+    ]
+
+
+def pytest_collection_modifyitems(config, items):
+    for marker, (module, reason) in OPTIONAL_PEERS.items():
+        if _has_module(module):
+            continue
+        skip = pytest.mark.skip(reason=reason)
+        for item in items:
+            if item.get_closest_marker(marker) is not None:
+                item.add_marker(skip)
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    """The repository root (the folder holding pyproject.toml)."""
+    return REPO_ROOT
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A freshly seeded generator, so every test draws the same numbers every run."""
+    return np.random.default_rng(0)
