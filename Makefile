@@ -35,14 +35,14 @@ PYTEST_ARGS ?=
 # nbval runs every notebook found here; a folder that does not exist yet is left out.
 NOTEBOOK_DIRS := $(wildcard notebooks solutions)
 
-.PHONY: help install lab test test-browser lint strip exercises bench clean distclean
+.PHONY: help install lab test test-browser app lint strip exercises bench clean distclean
 
 help:  ## list the targets
 	@echo "lstm-teach. The two commands:"
 	@echo "  make lab    start JupyterLab on the course (opens $(START_NOTEBOOK))"
 	@echo "  make test   run the whole test suite (unit tests, every notebook, hygiene)"
 	@echo "Other targets:"
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  make \1\t/' | expand -t 16
+	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-13s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 # --- environment ---------------------------------------------------------------
 
@@ -68,31 +68,35 @@ install: $(STAMP)  ## create .venv and install the kit (only when pyproject.toml
 # .venv/bin goes first on PATH, so JupyterLab's terminals find `lstm-teach` and `python`.
 lab: $(STAMP)  ## start JupyterLab on the course (PORT, IP, JUPYTER_ARGS)
 	@token="$${JUPYTER_TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_hex(24))')}"; \
-	host='$(IP)'; port='$(PORT)'; \
+	ip='$(IP)'; port='$(PORT)'; args=(); next=''; \
 	for arg in $(JUPYTER_ARGS); do \
-	  case "$$arg" in \
-	    --ip=*|--ServerApp.ip=*) host="$${arg#*=}" ;; \
-	    --port=*|--ServerApp.port=*) port="$${arg#*=}" ;; \
+	  case "$$next:$$arg" in \
+	    ip:*) ip="$$arg"; next='' ;; \
+	    port:*) port="$$arg"; next='' ;; \
+	    :--ip=*|:--ServerApp.ip=*) ip="$${arg#*=}" ;; \
+	    :--port=*|:--ServerApp.port=*) port="$${arg#*=}" ;; \
+	    :--ip|:--ServerApp.ip) next=ip ;; \
+	    :--port|:--ServerApp.port) next=port ;; \
+	    *) args+=("$$arg") ;; \
 	  esac; \
 	done; \
-	case "$$host" in 0.0.0.0|'*'|''|'::') host=127.0.0.1 ;; esac; \
-	extra=(); \
 	if [ -z "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ] && [ "$$(uname -s)" != Darwin ]; then \
-	  extra+=(--no-browser); fi; \
-	if [ "$$(id -u)" = 0 ]; then extra+=(--allow-root); fi; \
-	url="http://$$host:$$port/lab/tree/$(START_NOTEBOOK)?token=$$token"; \
+	  args+=(--no-browser); fi; \
+	if [ "$$(id -u)" = 0 ]; then args+=(--allow-root); fi; \
+	case "$$ip" in 0.0.0.0|'*'|''|'::') host=127.0.0.1 ;; *) host="$$ip" ;; esac; \
 	echo; \
 	echo "  JupyterLab is starting. Open the course at:"; \
 	echo; \
-	echo "      $$url"; \
+	echo "      http://$$host:$$port/lab/tree/$(START_NOTEBOOK)?token=$$token"; \
 	echo; \
+	if [ "$$host" != "$$ip" ]; then \
+	  echo "  (From another machine, use this machine's address instead of $$host.)"; fi; \
 	echo "  (Stop the server with Ctrl-C, twice.)"; \
 	echo; \
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" JUPYTER_TOKEN="$$token" \
 	  exec $(VENV)/bin/jupyter lab \
-	  --ServerApp.ip='$(IP)' --ServerApp.port='$(PORT)' --ServerApp.port_retries=0 \
-	  --LabApp.default_url='/lab/tree/$(START_NOTEBOOK)' \
-	  "$${extra[@]}" $(JUPYTER_ARGS)
+	  --ServerApp.ip="$$ip" --ServerApp.port="$$port" --ServerApp.port_retries=0 \
+	  --LabApp.default_url='/lab/tree/$(START_NOTEBOOK)' "$${args[@]}"
 
 # One pytest run decides pass or fail: unit tests (tests/), every lesson and solution
 # notebook through nbval, the exercise-sync check and the hygiene checks. loadscope keeps
@@ -121,7 +125,28 @@ bench: $(STAMP)  ## time the LSTM against its peers and limits (BENCH_ARGS="--qu
 	$(VENV)/bin/lstm-teach bench $(BENCH_ARGS)
 
 # --- make app -------------------------------------------------------------------
-# Reserved: `make app` (the Voila gate explorer) is added by the browser/Binder issue.
+# The gate explorer and the IIR explorer (apps/gate_explorer.ipynb) as a standalone web
+# page: Voila shows the widgets and plots, never the code. Voila is the optional `app`
+# extra, installed on first use. No token: like `make lab`, it listens on 127.0.0.1 only
+# unless IP says otherwise. MPLBACKEND is cleared so the kernel draws inline.
+#   APP_PORT    Voila port (default 8866);  VOILA_ARGS  extra arguments for `voila`
+APP_PORT ?= 8866
+APP_NOTEBOOK := apps/gate_explorer.ipynb
+VOILA_ARGS ?=
+
+app: $(STAMP)  ## serve the gate + IIR explorers as a Voila app (APP_PORT, IP, VOILA_ARGS)
+	@$(PY) -c 'import voila' 2>/dev/null || $(PY) -m pip install --no-input -e '.[app]'
+	@case '$(IP)' in 0.0.0.0|'*'|''|'::') host=127.0.0.1 ;; *) host='$(IP)' ;; esac; \
+	echo; \
+	echo "  The explorers are starting (Voila). Open:"; \
+	echo; \
+	echo "      http://$$host:$(APP_PORT)/"; \
+	echo; \
+	echo "  (Stop the server with Ctrl-C.)"; \
+	echo; \
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" \
+	  exec env -u MPLBACKEND $(VENV)/bin/voila $(APP_NOTEBOOK) --no-browser \
+	  --Voila.ip='$(IP)' --Voila.port='$(APP_PORT)' --Voila.port_retries=0 $(VOILA_ARGS)
 
 clean:  ## remove caches and build leftovers (keeps .venv)
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache

@@ -99,8 +99,9 @@ def init_lstm(
     -------
     dict
         ``W`` (D, 4H) Glorot-uniform, ``U`` (H, 4H) orthogonal, ``b`` (4H,)
-        zeros (forget block ones if ``unit_forget_bias``), and with peepholes
-        ``P`` (3, H) small uniform values (rows i, f, o).
+        zeros (forget block ones if ``unit_forget_bias``), with peepholes
+        ``P`` (3, H) small uniform values (rows i, f, o), and with
+        ``config.full_gate_recurrence`` ``R`` (3H, 3H) small uniform values.
     """
     D = check_positive_int("input_size", input_size)
     H = check_positive_int("hidden_size", hidden_size)
@@ -114,4 +115,7 @@ def init_lstm(
         params["b"][H : 2 * H] = 1.0
     if config is not None and config.peepholes:
         params["P"] = rng.uniform(-0.1, 0.1, size=(3, H)).astype(dtype)
+    if config is not None and getattr(config, "full_gate_recurrence", False):
+        # FGR: gate-to-gate weights (3H, 3H), small like the peepholes
+        params["R"] = rng.uniform(-0.1, 0.1, size=(3 * H, 3 * H)).astype(dtype)
     return params

@@ -12,8 +12,11 @@ Equations (package notation, gate blocks in the order [i, f, g, o])::
 
 A variant (see :class:`LSTMConfig`) changes only a few lines: a removed gate is
 held at 1, CIFG ties f = 1 - i, and the three activations are looked up by
-name. The parameter layout never changes: a removed gate keeps its columns in
-``W``, ``U`` and ``b``, which are ignored and receive a zero gradient.
+name. Full gate recurrence (FGR) adds ``a_{t-1} R`` to the gate pre-activations,
+where ``a_{t-1} = [i, f, o]_{t-1}`` (B, 3H) are the previous step's gate
+activations (zeros before the first step) and ``R`` is (3H, 3H). The parameter
+layout never changes: a removed gate keeps its columns in ``W``, ``U`` and
+``b``, which are ignored and receive a zero gradient.
 
 Why it is fast: the input projection ``x W + b`` is computed for all time steps
 before the loop; inside the loop there is one (B, H) x (H, 4H) matmul per step;
@@ -65,6 +68,14 @@ class LSTMConfig:
     output_activation : str
         sigma_h, applied to the cell state before the output gate. "identity"
         gives NOAF.
+    full_gate_recurrence : bool
+        FGR (Greff et al. 2017; the gate-to-gate connections of the 1997 LSTM):
+        every gate also receives the previous step's gate activations
+        ``[i, f, o]_{t-1}`` through ``params["R"]`` of shape (3H, 3H), rows and
+        column blocks in the order i, f, o (nine H x H matrices; the cell
+        candidate g is not involved). The previous activations are zeros at the
+        first step. Only the sequence functions support it: one
+        :func:`lstm_step_forward` call has no previous gate activations.
 
     Raises
     ------
@@ -81,6 +92,7 @@ class LSTMConfig:
     activation: str = "tanh"
     recurrent_activation: str = "sigmoid"
     output_activation: str = "tanh"
+    full_gate_recurrence: bool = False
 
     def __post_init__(self):
         for f in fields(self):
@@ -112,6 +124,8 @@ class LSTMConfig:
             tags.append("CIFG")
         if self.peepholes:
             tags.append("peepholes")
+        if self.full_gate_recurrence:
+            tags.append("FGR")
         if self.activation != "tanh":
             tags.append(f"sigma_c={self.activation}")
         if self.recurrent_activation != "sigmoid":
@@ -135,7 +149,7 @@ class LSTMCache:
     cs : (T+1, B, H) cell states; ``cs[0]`` is c0.
     hs_tm : (T+1, B, H) hidden states; ``hs_tm[0]`` is h0.
     out_act : (T, B, H) sigma_h(c_t).
-    params : dict of the arrays used (in the computation dtype).
+    params : dict of the arrays used (in the computation dtype); ``R`` with FGR.
     config : LSTMConfig.
 
     Batch-first views for plots and widgets: :attr:`c`, :attr:`h`,
@@ -207,7 +221,7 @@ def _resolve_config(config) -> LSTMConfig:
 
 
 def _validate(x, params, h0, c0, config, names=("x", "h0", "c0")):
-    """Check and convert the forward inputs. Returns (x, W, U, b, P, h0, c0) in one dtype."""
+    """Check and convert the forward inputs. Returns (x, W, U, b, P, R, h0, c0) in one dtype."""
     xname, hname, cname = names
     require_keys("params", params, ("W", "U", "b"))
     if config.peepholes and "P" not in params:
@@ -220,7 +234,18 @@ def _validate(x, params, h0, c0, config, names=("x", "h0", "c0")):
             "params contains peephole weights 'P' but config.peepholes is False; "
             "pass config=LSTMConfig(peepholes=True) (or drop 'P')"
         )
-    arrays = {k: as_float_array(f"params[{k!r}]", params[k]) for k in params if k in "WUbP"}
+    if config.full_gate_recurrence and "R" not in params:
+        raise ValueError(
+            "config.full_gate_recurrence is True, so params must contain 'R' of shape (3H, 3H) "
+            "(weights from the previous gate activations [i, f, o] to the gates [i, f, o]); "
+            "got keys " + str(sorted(params))
+        )
+    if not config.full_gate_recurrence and "R" in params:
+        raise ValueError(
+            "params contains gate-recurrence weights 'R' but config.full_gate_recurrence is "
+            "False; pass config=LSTMConfig(full_gate_recurrence=True) (or drop 'R')"
+        )
+    arrays = {k: as_float_array(f"params[{k!r}]", params[k]) for k in params if k in "WUbPR"}
     U = arrays["U"]
     check_ndim("params['U']", U, 2, "(H, 4H)")
     H = U.shape[0]
@@ -232,6 +257,8 @@ def _validate(x, params, h0, c0, config, names=("x", "h0", "c0")):
     check_shape("params['b']", arrays["b"], (4 * H,), "(4H,)")
     if config.peepholes:
         check_shape("params['P']", arrays["P"], (3, H), "(3, H)")
+    if config.full_gate_recurrence:
+        check_shape("params['R']", arrays["R"], (3 * H, 3 * H), "(3H, 3H)")
 
     x = as_float_array(xname, x)
     check_ndim(xname, x, 3, "(B, T, D)")
@@ -266,7 +293,8 @@ def _validate(x, params, h0, c0, config, names=("x", "h0", "c0")):
         else:
             states[j] = s.astype(dtype, copy=False)
             check_finite(name, states[j])
-    return x, arrays["W"], arrays["U"], arrays["b"], arrays.get("P"), states[0], states[1]
+    return (x, arrays["W"], arrays["U"], arrays["b"], arrays.get("P"), arrays.get("R"),
+            states[0], states[1])
 
 
 # --------------------------------------------------------------------------- forward
@@ -274,7 +302,7 @@ def _validate(x, params, h0, c0, config, names=("x", "h0", "c0")):
 
 def _forward(x, params, h0, c0, config, names=("x", "h0", "c0")):
     config = _resolve_config(config)
-    x, W, U, b, P, h0, c0 = _validate(x, params, h0, c0, config, names)
+    x, W, U, b, P, R, h0, c0 = _validate(x, params, h0, c0, config, names)
     B, T, D = x.shape
     H = U.shape[0]
     sig_g = activations.get(config.recurrent_activation).kernel
@@ -300,6 +328,10 @@ def _forward(x, params, h0, c0, config, names=("x", "h0", "c0")):
         for t in range(T):
             np.dot(hs[t], U, out=recurrent)
             acts[t] += recurrent  # z_t for all four blocks
+            if R is not None and t > 0:  # FGR: the previous gate activations [i, f, o] feed back
+                feedback = np.concatenate((acts[t - 1, :, : 2 * H], o[t - 1]), axis=1) @ R
+                acts[t, :, : 2 * H] += feedback[:, : 2 * H]
+                o[t] += feedback[:, 2 * H :]
             if P is None:
                 # o does not depend on c_t: squash all four blocks in one call, then put
                 # the candidate (computed first, from its own z) back in place.
@@ -331,6 +363,8 @@ def _forward(x, params, h0, c0, config, names=("x", "h0", "c0")):
     kept = {"W": W, "U": U, "b": b}
     if P is not None:
         kept["P"] = P
+    if R is not None:
+        kept["R"] = R
     return LSTMCache(xs=xs, acts=acts, cs=cs, hs_tm=hs, out_act=out_act, params=kept, config=config)
 
 
@@ -384,6 +418,11 @@ def lstm_step_forward(x_t, h_prev, c_prev, params, config=None):
     """
     x_t = as_float_array("x_t", x_t)
     check_ndim("x_t", x_t, 2, "(B, D)")
+    if config is not None and getattr(config, "full_gate_recurrence", False):
+        raise ValueError(
+            "lstm_step_forward cannot run full_gate_recurrence=True: a single step has no "
+            "previous gate activations; use lstm_forward on the whole sequence"
+        )
     cache = _forward(x_t[:, None, :], params, h_prev, c_prev, config, ("x_t", "h_prev", "c_prev"))
     return cache.hs_tm[1].copy(), cache.cs[1].copy(), cache
 
@@ -429,10 +468,33 @@ def _local_coefficients(cache: LSTMCache):
     return coef, o * dsig_h(cache.out_act)
 
 
+def _gate_feedback_coefficients(cache: LSTMCache):
+    """For FGR: ``gd`` (T, B, 3, H) with dL/dz_k = dL/da_k * gd[:, :, k] for gates k = i, f, o.
+
+    ``dL/da_k`` is the gradient reaching a gate *activation* through the
+    gate-to-gate weights R. A removed gate is a constant (coefficient 0); with
+    CIFG, f = 1 - i, so f's share is sent to i with a minus sign by the caller
+    and f's own coefficient is 0.
+    """
+    config = cache.config
+    T, B, _ = cache.xs.shape
+    H = cache.cs.shape[2]
+    a4 = cache.acts.reshape(T, B, 4, H)
+    dsig_g = activations.get(config.recurrent_activation).grad_from_output
+    gd = np.zeros((T, B, 3, H), dtype=cache.acts.dtype)
+    if config.input_gate:
+        gd[:, :, 0] = dsig_g(a4[:, :, 0])
+    if config.forget_gate and not config.coupled_input_forget:
+        gd[:, :, 1] = dsig_g(a4[:, :, 1])
+    if config.output_gate:
+        gd[:, :, 2] = dsig_g(a4[:, :, 3])
+    return gd
+
+
 def _backward(dhs_tm, cache: LSTMCache, dcT):
     """Backpropagation through time. ``dhs_tm`` is (T, B, H), ``dcT`` (B, H) or None."""
     xs, cs, hs = cache.xs, cache.cs, cache.hs_tm
-    W, U, P = cache.params["W"], cache.params["U"], cache.params.get("P")
+    W, U, P, R = (cache.params.get(k) for k in ("W", "U", "P", "R"))
     T, B, D = xs.shape
     H = cs.shape[2]
     dtype = cache.acts.dtype
@@ -443,18 +505,30 @@ def _backward(dhs_tm, cache: LSTMCache, dcT):
     dz4 = dz.reshape(T, B, 4, H)
     dh_next = np.zeros((B, H), dtype=dtype)
     dc = np.zeros((B, H), dtype=dtype) if dcT is None else dcT.astype(dtype, copy=True)
+    if R is not None:  # FGR: dL/d[i, f, o]_t arriving from step t+1 through R
+        gd = _gate_feedback_coefficients(cache)
+        da = np.zeros((B, 3, H), dtype=dtype)
+        cifg = cache.config.coupled_input_forget
     for t in range(T - 1, -1, -1):
         d = dz4[t]
         dh = dhs_tm[t] + dh_next  # from above, and from the future through h_t
         np.multiply(dh, coef[t, :, 3], out=d[:, 3])  # dL/dz_o
+        if R is not None:
+            d[:, 3] += da[:, 2] * gd[t, :, 2]
         dc += dh * o_dsig_h[t]  # dL/dc_t: from the future (carousel) and through h_t
         if P is not None:
             dc += d[:, 3] * P[2]
         np.multiply(dc[:, None, :], coef[t, :, :3], out=d[:, :3])  # dL/dz_i, dL/dz_f, dL/dz_g
+        if R is not None:
+            d[:, :2] += da[:, :2] * gd[t, :, :2]
         dc *= f[t]  # the carousel: dL/dc_{t-1} = f_t * dL/dc_t ...
         if P is not None:
             dc += d[:, 0] * P[0] + d[:, 1] * P[1]  # ... plus the peephole paths
         dh_next = dz[t] @ U.T
+        if R is not None:
+            da = (d[:, (0, 1, 3)].reshape(B, 3 * H) @ R.T).reshape(B, 3, H)
+            if cifg:
+                da[:, 0] -= da[:, 1]  # f = 1 - i
 
     # Weight gradients: one matmul each over all T*B rows, after the loop.
     dz_flat = dz.reshape(T * B, 4 * H)
@@ -471,6 +545,9 @@ def _backward(dhs_tm, cache: LSTMCache, dcT):
                 np.einsum("tbh,tbh->h", dz4[:, :, 3], cs[1:]),
             ]
         )
+    if R is not None:
+        gates_prev = cache.acts.reshape(T, B, 4, H)[:-1, :, (0, 1, 3)].reshape((T - 1) * B, 3 * H)
+        grads["R"] = gates_prev.T @ dz4[1:, :, (0, 1, 3)].reshape((T - 1) * B, 3 * H)
     dx = (dz_flat @ W.T).reshape(T, B, D).transpose(1, 0, 2)
     return np.ascontiguousarray(dx), dh_next, dc, grads
 

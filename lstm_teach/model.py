@@ -615,7 +615,11 @@ class Sequential:
             x = layer.forward(x, training=training)
         return x
 
-    __call__ = forward
+    def __call__(self, x, training=False):
+        """Build on first use (from ``x.shape``) and run :meth:`forward`."""
+        x = np.asarray(x)
+        self._ensure_built(x)
+        return self.forward(x, training=training)
 
     def backward(self, dout):
         """Backpropagate ``dout`` through all layers (fills each layer's ``grads``); returns dx."""
@@ -659,7 +663,14 @@ class Sequential:
             _restore(good)
             raise _Diverged("loss", loss)
         _snapshot(good)
-        self.backward(dout)
+        if not np.isfinite(dout).all():
+            raise _Diverged("gradient", float(np.linalg.norm(dout)))
+        try:
+            self.backward(dout)
+        except ValueError as exc:  # the core refuses a NaN/inf gradient between layers
+            if "non-finite" not in str(exc):
+                raise
+            raise _Diverged("gradient", math.nan) from None
         train = self.trainable_params()
         grads = {k: g for k, g in self.grads.items() if k in train}
         norm = optim_mod.global_norm(grads)

@@ -169,3 +169,75 @@ def gamma_transfer_function(k: int, mu=None, z=None):
 # the LSTM cell: symbolic derivatives of the cell equations are added below this line
 # (one section per derivation, each with a numeric check in the tests)
 # --------------------------------------------------------------------------------------
+
+
+# ---- dc_t / dc_{t-1}: the constant error carousel and the paths through the gates ----
+
+
+def lstm_cell_symbols():
+    """The symbols of a one-unit LSTM cell with one input (all real).
+
+    Returns a dict: ``x`` (input x_t), ``c_prev`` (c_{t-1}), ``o_prev`` (o_{t-1},
+    the output gate of the previous step, which sets h_{t-1} = o_{t-1} tanh(c_{t-1})),
+    and for each block ``k`` in ``i, f, g, o`` the input weight ``w_k``, the
+    recurrent weight ``u_k`` and the bias ``b_k``; plus the peephole weights
+    ``p_i``, ``p_f``.
+    """
+    names = "x c_prev o_prev w_i w_f w_g w_o u_i u_f u_g u_o b_i b_f b_g b_o p_i p_f"
+    return dict(zip(names.split(), symbols(names), strict=True))
+
+
+def lstm_cell_state_derivative(peepholes: bool = False, forget_gate: bool = True) -> dict:
+    """Derive ``dc_t / dc_{t-1}`` for a one-unit LSTM cell, and split it into its paths.
+
+    The cell::
+
+        h_{t-1} = o_{t-1} tanh(c_{t-1})
+        i_t = sigmoid(w_i x + u_i h_{t-1} + b_i [+ p_i c_{t-1}])
+        f_t = sigmoid(w_f x + u_f h_{t-1} + b_f [+ p_f c_{t-1}])     (1 without a forget gate)
+        g_t = tanh(w_g x + u_g h_{t-1} + b_g)
+        c_t = f_t c_{t-1} + i_t g_t
+
+    ``c_{t-1}`` reaches ``c_t`` directly (the carousel, weight ``f_t``) and
+    through the three gates, which see ``c_{t-1}`` via ``h_{t-1}`` (and via the
+    peepholes). The chain rule gives
+
+        dc_t/dc_{t-1} = f_t + c_{t-1} df_t/dc_{t-1} + g_t di_t/dc_{t-1} + i_t dg_t/dc_{t-1}.
+
+    Returns
+    -------
+    dict
+        ``"c"``: c_t; ``"total"``: dc_t/dc_{t-1} as sympy computes it;
+        ``"carousel"``: f_t; ``"paths"``: {"forget gate", "input gate",
+        "candidate"} -> the three gate terms; ``"h_prev"``: h_{t-1};
+        ``"symbols"``: :func:`lstm_cell_symbols`. ``total - carousel - sum(paths)``
+        simplifies to 0 (checked in the tests).
+    """
+    s = lstm_cell_symbols()
+    c_prev = s["c_prev"]
+    h_prev = s["o_prev"] * sp.tanh(c_prev)
+
+    def z(k):
+        return s[f"w_{k}"] * s["x"] + s[f"u_{k}"] * h_prev + s[f"b_{k}"]
+
+    z_i, z_f = z("i"), z("f")
+    if peepholes:
+        z_i += s["p_i"] * c_prev
+        z_f += s["p_f"] * c_prev
+    i = sigmoid(z_i)
+    f = sigmoid(z_f) if forget_gate else sp.Integer(1)
+    g = sp.tanh(z("g"))
+    c = f * c_prev + i * g
+    paths = {
+        "forget gate": c_prev * sp.diff(f, c_prev),
+        "input gate": g * sp.diff(i, c_prev),
+        "candidate": i * sp.diff(g, c_prev),
+    }
+    return {
+        "c": c,
+        "total": sp.diff(c, c_prev),
+        "carousel": f,
+        "paths": paths,
+        "h_prev": h_prev,
+        "symbols": s,
+    }

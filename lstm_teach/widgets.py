@@ -499,3 +499,273 @@ def gate_explorer(
         title="The gated memory cell with frozen gates",
         presets=GATE_PRESETS,
     )
+
+
+# --------------------------------------------------------------------------------------
+# 4. live gate monitor (lesson 06)
+# --------------------------------------------------------------------------------------
+# Watches a network while it trains: the loss so far, and the cell state and the input,
+# forget and output gates of a few chosen units on a fixed probe sequence. The training
+# loop (or Sequential.fit, through GateMonitor.callback()) reports every step; every
+# `every` steps the monitor re-runs the probe and redraws. The picture goes into an
+# ipywidgets Image as PNG bytes, so it refreshes while the training cell is still
+# running, with any matplotlib backend, and a test can read it without a browser.
+MONITOR_GATES = ("i", "f", "o")
+MONITOR_LABELS = {"c": "cell state c_t", "i": "input gate i_t", "f": "forget gate f_t",
+                  "o": "output gate o_t"}
+
+
+def gate_monitor_data(cache, units, labels=None, step=None, loss_steps=(), losses=(),
+                      val_steps=(), val_losses=()) -> dict:
+    """What the gate monitor shows: chosen units of one probe run, plus the loss so far.
+
+    Parameters
+    ----------
+    cache : LSTMCache, or a dict with ``"c"`` and ``"gates"``
+        From ``lstm_forward`` on the probe sequence: ``c`` and each gate
+        (B, T, H); batch item 0 is shown.
+    units : sequence of int
+        The units (cells) to follow, each in [0, H).
+    labels : sequence of str, optional
+        One label per probe step (e.g. the probe's characters), for the time axis.
+    step : int, optional
+        The training step the weights come from.
+    loss_steps, losses : sequences of equal length
+        Training loss by step.
+    val_steps, val_losses : sequences of equal length
+        Held-out loss by step.
+
+    Returns
+    -------
+    dict with ``t`` (T,), ``labels`` (list of T str), ``units`` (list of int),
+    ``c``, ``i``, ``f``, ``o`` (each (T, n_units) copies), ``step``, ``loss_steps``,
+    ``losses``, ``val_steps``, ``val_losses`` (1-D float arrays).
+    """
+    if isinstance(cache, dict):
+        c, gates = cache["c"], cache["gates"]
+    else:
+        c, gates = cache.c, cache.gates
+    c = np.asarray(c)
+    if c.ndim != 3:
+        raise ValueError(f"the probe's cell states must have shape (B, T, H); got {c.shape}")
+    T, H = c.shape[1], c.shape[2]
+    units = [int(u) for u in np.atleast_1d(units)]
+    if not units or any(not 0 <= u < H for u in units):
+        raise ValueError(f"units must be a non-empty list of indices in [0, {H}); got {units}")
+    if labels is None:
+        labels = [str(t) for t in range(T)]
+    labels = [str(s) for s in labels]
+    if len(labels) != T:
+        raise ValueError(f"labels must give one label per probe step ({T}); got {len(labels)}")
+    result = {"t": np.arange(T), "labels": labels, "units": units, "step": step,
+              "c": c[0][:, units].copy()}
+    for name in MONITOR_GATES:
+        result[name] = np.asarray(gates[name])[0][:, units].copy()
+    for key, values in (("loss_steps", loss_steps), ("losses", losses),
+                        ("val_steps", val_steps), ("val_losses", val_losses)):
+        result[key] = np.asarray(values, dtype=float).reshape(-1)
+    if result["loss_steps"].size != result["losses"].size:
+        raise ValueError("loss_steps and losses must have the same length")
+    if result["val_steps"].size != result["val_losses"].size:
+        raise ValueError("val_steps and val_losses must have the same length")
+    return result
+
+
+def _show_char(label: str) -> str:
+    """A visible stand-in for whitespace in tick labels."""
+    return {" ": "␣", "\n": "⏎", "\t": "⇥"}.get(label, label)
+
+
+def draw_gate_monitor(result: dict, reference_loss=None, title=None):
+    """The loss curve on top, then c, i, f and o of the chosen units along the probe.
+
+    Parameters
+    ----------
+    result : dict from :func:`gate_monitor_data`
+    reference_loss : float, optional
+        A horizontal line on the loss plot (e.g. the unigram entropy).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Figure with five axes: the loss, then c, i, f, o (sharing the time axis,
+    labelled with the probe's characters).
+    """
+    # Drawn for speed as well as clarity, since it is redrawn while training runs: a
+    # fixed layout instead of a layout engine, and tick labels on the bottom panel only.
+    fig = plt.figure(figsize=(9.5, 9.0))
+    grid = fig.add_gridspec(5, 1, height_ratios=(1.3, 1, 1, 1, 1), hspace=0.5,
+                            left=0.09, right=0.98, top=0.91, bottom=0.07)
+    ax_loss = fig.add_subplot(grid[0])
+    panels = [fig.add_subplot(grid[1])]
+    panels += [fig.add_subplot(grid[k], sharex=panels[0]) for k in range(2, 5)]
+    if result["losses"].size:
+        ax_loss.plot(result["loss_steps"], result["losses"], lw=1.0, color="C0", alpha=0.8,
+                     label="training loss (one batch)")
+    if result["val_losses"].size:
+        ax_loss.plot(result["val_steps"], result["val_losses"], "o-", ms=4, color="C3",
+                     label="held-out loss")
+    if reference_loss is not None:
+        ax_loss.axhline(reference_loss, color="0.4", ls="--", lw=1.0,
+                        label=f"reference {reference_loss:.2f}")
+    ax_loss.set(title="loss so far", xlabel="training step",
+                ylabel="cross-entropy\n(nats/char)")
+    if ax_loss.get_legend_handles_labels()[0]:
+        ax_loss.legend(fontsize="small", loc="upper right")
+    t = result["t"]
+    for ax, name in zip(panels, ("c", *MONITOR_GATES), strict=True):
+        for k, unit in enumerate(result["units"]):
+            ax.plot(t, result[name][:, k], lw=1.4, color=f"C{k % 10}", label=f"unit {unit}")
+        if name == "c":
+            ax.axhline(0.0, color="0.6", lw=0.8)
+            ax.set_ylabel("c_t\n(dimensionless)")
+        else:
+            ax.set_ylim(-0.05, 1.05)
+            ax.set_ylabel(f"{name}_t (0 to 1)")
+        ax.set_title(MONITOR_LABELS[name], fontsize="medium", loc="left")
+        ax.tick_params(labelbottom=False)
+    bottom = panels[-1]
+    bottom.set_xlim(t[0] - 0.5, t[-1] + 0.5)
+    bottom.set_xticks(t)
+    bottom.set_xticklabels([_show_char(s) for s in result["labels"]], fontsize=7)
+    bottom.tick_params(labelbottom=True)
+    bottom.set_xlabel("probe sequence, one tick per time step")
+    panels[0].legend(fontsize="small", ncol=min(len(result["units"]), 6), loc="upper right")
+    when = "initial weights" if result["step"] is None else f"after step {result['step']}"
+    fig.suptitle(title or f"Live gate monitor: {when}")
+    return fig
+
+
+def figure_png(fig, dpi: int = 72) -> bytes:
+    """The figure as PNG bytes (for an ``ipywidgets.Image``)."""
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+class GateMonitor(widgets.VBox):
+    """A live view of the gates of a network while it trains.
+
+    Parameters
+    ----------
+    probe : callable
+        ``probe()`` runs the network's LSTM, *with its current weights*, on a
+        fixed probe sequence and returns the ``LSTMCache`` (or a dict with
+        ``"c"`` and ``"gates"``, each (B, T, H)). It must not change the
+        network (use the functional ``lstm_forward``).
+    units : sequence of int
+        The cells to follow.
+    labels : sequence of str, optional
+        One label per probe step, e.g. ``list(probe_text)``.
+    every : int
+        Redraw every ``every`` training steps.
+    reference_loss : float, optional
+        Drawn as a dashed line on the loss plot.
+    title : str, optional
+        Heading above the picture.
+    draw : bool
+        False records and recomputes but skips drawing (faster, e.g. in tests).
+
+    Attributes
+    ----------
+    result : dict
+        The last :func:`gate_monitor_data` result.
+    history : list of dict
+        Every result, one per refresh, in order (the gates' trajectory).
+    figure : matplotlib Figure or None
+        The last figure (closed after rendering; still readable).
+    image : ipywidgets.Image
+        The rendered PNG.
+    n_refreshes : int
+    """
+
+    def __init__(self, probe, units, labels=None, every: int = 10, reference_loss=None,
+                 title: str = "Live gate monitor", draw: bool = True):
+        super().__init__()
+        if not callable(probe):
+            raise TypeError(f"probe must be a callable returning an LSTMCache; got {probe!r}")
+        self.probe = probe
+        self.units = [int(u) for u in np.atleast_1d(units)]
+        self.labels = None if labels is None else list(labels)
+        self.every = check_positive_int("every", every)
+        self.reference_loss = reference_loss
+        self.draw = bool(draw)
+        self.loss_steps: list[int] = []
+        self.losses: list[float] = []
+        self.val_steps: list[int] = []
+        self.val_losses: list[float] = []
+        self.result = None
+        self.history: list[dict] = []
+        self.figure = None
+        self.n_refreshes = 0
+        self.image = widgets.Image(format="png", layout={"width": "760px"})
+        self.status = widgets.HTML()
+        self.children = [widgets.HTML(f"<b>{title}</b>"), self.status, self.image]
+        self.refresh(step=None)
+
+    def record(self, step: int, loss=None, val_loss=None) -> None:
+        """Remember the training and/or held-out loss at ``step`` (no redraw)."""
+        step = int(step)
+        if loss is not None:
+            self.loss_steps.append(step)
+            self.losses.append(float(loss))
+        if val_loss is not None:
+            self.val_steps.append(step)
+            self.val_losses.append(float(val_loss))
+
+    def update(self, step: int, loss=None, val_loss=None, force: bool = False) -> bool:
+        """Record the losses of training step ``step``; redraw every ``every`` steps.
+
+        Returns True if the monitor refreshed.
+        """
+        self.record(step, loss, val_loss)
+        if force or int(step) % self.every == 0:
+            self.refresh(int(step))
+            return True
+        return False
+
+    def refresh(self, step=None) -> dict:
+        """Run the probe now and redraw; returns the new result."""
+        self.result = gate_monitor_data(
+            self.probe(), self.units, self.labels, step,
+            self.loss_steps, self.losses, self.val_steps, self.val_losses,
+        )
+        self.history.append(self.result)
+        self.n_refreshes += 1
+        last = f", last training loss {self.losses[-1]:.3f}" if self.losses else ""
+        self.status.value = (
+            f"step {step if step is not None else 0}{last}; refresh {self.n_refreshes}"
+        )
+        if self.draw:
+            self.figure = draw_gate_monitor(self.result, self.reference_loss)
+            self.image.value = figure_png(self.figure)
+            plt.close(self.figure)
+        return self.result
+
+    def callback(self):
+        """A :class:`lstm_teach.model.Callback` that feeds this monitor from ``Sequential.fit``.
+
+        The step number is the optimizer's step count; ``val_loss`` (when
+        ``fit`` has validation data) is recorded at the end of each epoch, and
+        the monitor refreshes once more when training ends (unless it just did).
+        """
+        from .model import Callback
+
+        monitor = self
+
+        class GateMonitorCallback(Callback):
+            def on_batch_end(self, batch, logs=None):
+                monitor.update(self.model.optimizer.iterations, (logs or {}).get("loss"))
+
+            def on_epoch_end(self, epoch, logs=None):
+                if logs and "val_loss" in logs:
+                    monitor.record(self.model.optimizer.iterations, val_loss=logs["val_loss"])
+
+            def on_train_end(self, logs=None):
+                step = self.model.optimizer.iterations
+                if monitor.result is None or monitor.result["step"] != step:
+                    monitor.refresh(step)  # show the final weights
+
+        return GateMonitorCallback()

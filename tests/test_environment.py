@@ -195,7 +195,7 @@ def test_every_module_the_tests_import_is_declared():
 def test_kit_builds_as_a_wheel_with_script_and_data(tmp_path):
     """Binder installs the kit non-editable: the wheel must carry code, data and the CLI."""
     if not has_modern_setuptools():
-        pytest.skip("setuptools>=68 (dev extra) is not installed")
+        pytest.skip("setuptools>=77 (dev extra) is not installed")
     src = tmp_path / "src"
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):
@@ -221,9 +221,9 @@ def test_kit_builds_as_a_wheel_with_script_and_data(tmp_path):
 
 
 def has_modern_setuptools() -> bool:
-    """True when the build backend pyproject asks for (setuptools>=68) is importable."""
+    """True when the build backend pyproject asks for (setuptools>=77) is importable."""
     try:
         import setuptools
     except ImportError:
         return False
-    return int(setuptools.__version__.split(".")[0]) >= 68
+    return int(setuptools.__version__.split(".")[0]) >= 77

@@ -17,6 +17,7 @@ from lstm_teach import LSTMConfig, iir, lstm_forward, rnn_forward, widgets
 
 @pytest.fixture(autouse=True)
 def _no_figures_left_open():
+    plt.close("all")  # start clean, whatever ran before in this process
     yield
     assert plt.get_fignums() == [], "an explorer left figures open under a headless backend"
 

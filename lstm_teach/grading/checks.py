@@ -111,7 +111,8 @@ def max_score(exercise_set: str) -> int:
 # --------------------------------------------------------------------------- running
 
 
-def run_check(name: str, obj, *, verbose: bool = True, record: bool = True, **kwargs) -> CheckResult:
+def run_check(name: str, obj, *, verbose: bool = True, record: bool = True,
+              **kwargs) -> CheckResult:
     """Run the check ``name`` on the learner's ``obj``; print and return the result.
 
     Never raises because the answer is wrong, because the learner's code

@@ -117,7 +117,8 @@ def describe_exception(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
     if len(text) > 300:
         text = text[:297] + "..."
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not _is_library_frame(f.filename)]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not _is_library_frame(f.filename)]
     if not frames:
         return f"your code raised {text}"
     frame = frames[-1]
@@ -203,7 +204,8 @@ def compare(label: str, got, expected, rtol: float = 1e-6, atol: float = 1e-9,
         nan, inf = np.isnan(arr), np.isinf(arr)
         exp_finite = np.isfinite(expected) if expected.dtype.kind == "f" else True
         if (nan & exp_finite).any():
-            return f"{label} contains NaN ({int(nan.sum())} entries, the first at {_first_bad(nan)})"
+            return (f"{label} contains NaN ({int(nan.sum())} entries, the first at "
+                    f"{_first_bad(nan)})")
         if (inf & exp_finite).any():
             return (f"{label} contains inf ({int(inf.sum())} entries, the first at "
                     f"{_first_bad(inf)}): an overflow, e.g. in np.exp?")

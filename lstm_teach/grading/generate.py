@@ -34,6 +34,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+from nbformat.v4.rwbase import rejoin_lines
 
 from . import checks
 
@@ -221,6 +222,7 @@ def read_notebook(path: Path):
     nb = nbformat.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
     if nb.get("nbformat") != 4:
         raise BuildError(f"{path}: only nbformat 4 notebooks are supported")
+    rejoin_lines(nb)  # on disk a source may be a list of lines
     nb.nbformat_minor = max(int(nb.get("nbformat_minor", 0)), 5)
     for index, cell in enumerate(nb.cells):
         if not cell.get("id"):

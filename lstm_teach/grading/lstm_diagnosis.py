@@ -150,7 +150,7 @@ def _call_step(fn, x, h_prev, c_prev, params, what="lstm_step_forward"):
 
 
 def diagnose_step_forward(fn, fx: dict) -> list[str] | None:
-    """Check ``fn(x, h_prev, c_prev, params) -> (h, c, ...)``; raise ``Incorrect`` with a diagnosis."""
+    """Check ``fn(x, h_prev, c_prev, params) -> (h, c, ...)``; raise ``Incorrect`` if wrong."""
     x, h_prev, c_prev, params = fx["x"], fx["h_prev"], fx["c_prev"], fx["params"]
     h_ref, c_ref, _ = lstm_step_forward(x, h_prev, c_prev, params)
     h_got, c_got = _call_step(fn, x, h_prev, c_prev, params)

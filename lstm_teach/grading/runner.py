@@ -80,7 +80,9 @@ def _make_client(nb, args, summary):
                 if len(summary["errors"]) < MAX_ERRORS:
                     summary["errors"].append({
                         "cell": cell_index,
-                        "error": _truncate(f"{content.get('ename', '?')}: {content.get('evalue', '')}"),
+                        "error": _truncate(": ".join(
+                            str(p) for p in (content.get("ename", "?"), content.get("evalue"))
+                            if p)),
                     })
                 return None
             for value in (content.get("text"), *(content.get("data") or {}).values()):

@@ -1,4 +1,4 @@
-"""Checks for solutions/03_gated_cell.ipynb: a stable sigmoid, one LSTM step, the parameter count."""
+"""Checks for solutions/03_gated_cell.ipynb: stable sigmoid, one LSTM step, parameter count."""
 
 from __future__ import annotations
 
@@ -50,7 +50,8 @@ def _count(D: int, H: int) -> int:
 
 
 _COUNT_MISTAKES = [
-    (lambda D, H: D * H + H * H + H, "that is one gate's worth: there are four blocks (i, f, g, o)"),
+    (lambda D, H: D * H + H * H + H, "that is one gate's worth: there are four blocks "
+                                     "(i, f, g, o)"),
     (lambda D, H: 3 * (D * H + H * H + H), "the cell candidate g has its own weights too: "
                                            "four blocks, not three"),
     (lambda D, H: 4 * (D * H + H * H), "the biases are missing: 4H of them"),
@@ -77,4 +78,5 @@ def check_lstm_param_count(fn):
         lines = [f"for D = {D}, H = {H} you get {got}; the LSTM has {_count(D, H)} parameters"]
         lines += [f"hint: {hint}" for formula, hint in _COUNT_MISTAKES if formula(D, H) == got][:1]
         raise Incorrect(*lines)
-    return ["4 * (D*H + H*H + H): four blocks, each with input weights, recurrent weights and a bias"]
+    return ["4 * (D*H + H*H + H): four blocks, each with input weights, recurrent weights "
+            "and a bias"]
