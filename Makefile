@@ -32,6 +32,9 @@ START_NOTEBOOK := notebooks/00_start_here.ipynb
 WORKERS ?= 2
 QUICK ?= 1
 PYTEST_ARGS ?=
+# One BLAS thread per test process: the xdist workers already fill both cores, and
+# oversubscribed OpenBLAS threads spin-wait (10-50x slower matmuls under load).
+BLAS_THREADS := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 # nbval runs every notebook found here; a folder that does not exist yet is left out.
 NOTEBOOK_DIRS := $(wildcard notebooks solutions)
 
@@ -102,13 +105,13 @@ lab: $(STAMP)  ## start JupyterLab on the course (PORT, IP, JUPYTER_ARGS)
 # notebook through nbval, the exercise-sync check and the hygiene checks. loadscope keeps
 # each notebook on one worker, which nbval needs.
 test: $(STAMP)  ## run the whole suite: unit tests + nbval over notebooks/ and solutions/
-	MPLBACKEND=Agg LSTM_TEACH_QUICK=$(QUICK) $(PY) -m pytest \
+	MPLBACKEND=Agg LSTM_TEACH_QUICK=$(QUICK) $(BLAS_THREADS) $(PY) -m pytest \
 	  -n $(WORKERS) --dist loadscope --nbval-lax \
 	  tests $(NOTEBOOK_DIRS) $(PYTEST_ARGS)
 
 test-browser: $(STAMP)  ## only the real-browser tests (need chromium + the browser extra)
 	@if [ ! -d tests/browser ]; then echo "no browser tests yet (tests/browser/)"; exit 0; fi
-	MPLBACKEND=Agg LSTM_TEACH_QUICK=$(QUICK) $(PY) -m pytest -m browser tests/browser $(PYTEST_ARGS)
+	MPLBACKEND=Agg LSTM_TEACH_QUICK=$(QUICK) $(BLAS_THREADS) $(PY) -m pytest -m browser tests/browser $(PYTEST_ARGS)
 
 # --- everyday helpers ------------------------------------------------------------
 
@@ -116,7 +119,7 @@ lint: $(STAMP)  ## ruff check (the config lives in pyproject.toml)
 	$(VENV)/bin/ruff check .
 
 strip: $(STAMP)  ## remove outputs, execution counts and widget state from every notebook
-	$(PY) tools/strip_notebooks.py notebooks solutions exercises
+	$(PY) tools/strip_notebooks.py notebooks solutions exercises apps
 
 exercises: $(STAMP)  ## regenerate exercises/ from solutions/ (never edit exercises/ by hand)
 	$(VENV)/bin/lstm-teach exercises build

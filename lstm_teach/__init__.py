@@ -57,6 +57,10 @@ def __getattr__(name):
     """Import a submodule (``lstm_teach.tasks``, ``lstm_teach.viz``, ...) on first access."""
     if name.startswith("_"):
         raise AttributeError(name)
+    if name == "Sequential":
+        value = getattr(import_module(f"{__name__}.model"), name)
+        globals()[name] = value
+        return value
     try:
         module = import_module(f"{__name__}.{name}")
     except ModuleNotFoundError as exc:

@@ -259,14 +259,18 @@ def reber_stream_score(trained: Trained, n_streams: int = 8, length: int = 400, 
     -------
     dict
         ``step_accuracy`` (fraction of correct steps), ``late_accuracy`` (over
-        the second half of each stream: has the state drifted?) and
-        ``strings`` (mean number of whole strings before the first error).
+        the second half of each stream: has the state drifted?), ``test_loss``
+        (the mean sigmoid cross-entropy, as in training) and ``strings`` (mean
+        number of whole strings before the first error).
     """
     stream = tasks.continual_reber_stream(n_streams, length, as_rng(seed))
     logits, _ = model_logits(stream.x, trained.params, trained.config, "all")
     correct = tasks.reber_predictions_correct(sigmoid(logits), stream.y)
+    with np.errstate(over="ignore", invalid="ignore"):
+        test_loss = losses_mod.binary_crossentropy(logits, stream.y)[0]
     return {
         "step_accuracy": float(correct.mean()),
+        "test_loss": float(test_loss),
         "late_accuracy": float(correct[:, length // 2 :].mean()),
         "strings": float(tasks.strings_before_first_error(correct, stream.string_start).mean()),
     }

@@ -5,6 +5,9 @@
   ``make test`` sets both explicitly; a plain ``pytest`` gets the same.
 * Notebooks kept under tests/ (for example broken submissions for the grader tests) are
   test data, never executed by nbval.
+* BLAS runs one thread per process: pytest-xdist already keeps both cores busy, and
+  two workers with two OpenBLAS threads each oversubscribe the machine (the spin-waiting
+  threads made one training test 10-50x slower). Set before numpy is imported.
 * Tests marked ``torch`` or ``browser`` skip, with the reason shown, when the optional
   peer is not installed.
 """
@@ -15,8 +18,11 @@ import importlib.util
 import os
 from pathlib import Path
 
-import numpy as np
-import pytest
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402  (after the thread settings above)
+import pytest  # noqa: E402
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("LSTM_TEACH_QUICK", "1")

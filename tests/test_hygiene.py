@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK_DIRS = ("notebooks", "solutions", "exercises")
+NOTEBOOK_DIRS = ("notebooks", "solutions", "exercises", "apps")
 FIX = "run `make strip` and commit the result"
 
 

@@ -267,3 +267,45 @@ def test_greff_table_runs_every_variant(rng):
             assert np.abs(hs - outs["vanilla"]).max() > 1e-6, name
     with pytest.raises(ValueError, match="unknown variant 'GRU'"):
         variants.greff_config("GRU")
+
+
+# --------------------------------------------------------------------------- the training loop
+
+
+def test_variant_lab_train_learns_and_is_deterministic():
+    from lstm_teach import variant_lab
+
+    data_fn = variant_lab.reber_window_sampler(T=20, pool_streams=4, pool_length=200)
+    x, y = data_fn(3, np.random.default_rng(0))
+    assert x.shape == y.shape == (3, 20, 7)
+    np.testing.assert_array_equal(x[:, 0].argmax(-1), 0)  # every window opens with a B
+    a = variant_lab.train(data_fn, 7, 7, steps=60, learning_rate=0.03, seed=3)
+    b = variant_lab.train(data_fn, 7, 7, steps=60, learning_rate=0.03, seed=3)
+    np.testing.assert_array_equal(a.losses, b.losses)
+    assert not a.diverged and a.losses[-10:].mean() < 0.6 * a.losses[:10].mean()
+    score = variant_lab.reber_stream_score(a, n_streams=2, length=60)
+    assert 0.0 <= score["step_accuracy"] <= 1.0 and score["test_loss"] > 0
+
+
+def test_variant_lab_train_stops_on_divergence_and_keeps_finite_params():
+    from lstm_teach import variant_lab
+
+    def exploding(n, rng):  # targets far beyond what an unbounded NOAF output can track
+        x = rng.normal(size=(n, 30, 1)) * 1e3
+        return x, np.cumsum(x, axis=1) * 1e150
+
+    trained = variant_lab.train(exploding, 1, 1, config=LSTMConfig(output_activation="identity"),
+                                loss="mse", steps=20, learning_rate=1.0, seed=0)
+    assert trained.diverged and trained.final_loss() == float("inf")
+    assert all(np.all(np.isfinite(v)) for v in trained.params.values())
+    with pytest.raises(ValueError, match="gradient"):
+        variant_lab.train(exploding, 1, 1, gradient="rtrl")
+
+
+def test_timed_spikes_batch():
+    from lstm_teach import variant_lab
+
+    x, y = variant_lab.timed_spikes_batch(5, np.random.default_rng(1), period=4, length=20)
+    t0 = x[:, :, 0].argmax(axis=1)
+    for b in range(5):
+        np.testing.assert_array_equal(np.flatnonzero(y[b, :, 0]), np.arange(t0[b] + 4, 20, 4))

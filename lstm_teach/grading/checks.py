@@ -143,7 +143,7 @@ def run_check(name: str, obj, *, verbose: bool = True, record: bool = True,
         lines = [f"the check could not use your answer ({type(exc).__name__}: {exc})"[:300]]
     passed = status == "passed"
     points = exercise.points if passed else 0
-    message = format_message(name, exercise.title, status, points, exercise.points, lines)
+    message = format_message(exercise.title, status, points, exercise.points, lines)
     result = CheckResult(name, passed, points, exercise.points, status, message)
     return _finish(result, verbose, record)
 

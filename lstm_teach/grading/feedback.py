@@ -244,7 +244,7 @@ def unpack(result, n: int, names: str, what: str):
     return tuple(result[:n])
 
 
-def format_message(name: str, title: str, status: str, points: float, max_points: float,
+def format_message(title: str, status: str, points: float, max_points: float,
                    lines: list[str]) -> str:
     """The printed feedback: one headline with the mark, then the observations."""
     unit = "point" if max_points == 1 else "points"

@@ -137,7 +137,9 @@ def _execute(nb_path: Path, workdir: Path, results: Path, timeout_cell: float,
             killed = True
             _kill_group(proc.pid)
             proc.wait()
-    if pidfile.exists():  # the kernel has its own process group: make sure it is gone
+    if (killed or not summary_path.exists()) and pidfile.exists():
+        # The runner did not get to shut its kernel down, and the kernel runs in a
+        # process group of its own: kill that group so nothing is left running.
         try:
             _kill_group(int(pidfile.read_text().strip()))
         except ValueError:

@@ -54,7 +54,7 @@ def _kill_group(pid: int) -> None:
 
 def _make_client(nb, args, summary):
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
-    from jupyter_client.manager import KernelManager
+    from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
 
     class CurrentEnvSpecs(KernelSpecManager):
@@ -109,7 +109,9 @@ def _make_client(nb, args, summary):
                 fh.write(str(pid))
         summary["kernel_pid"] = pid
 
-    km = KernelManager(kernel_name="python3", kernel_spec_manager=CurrentEnvSpecs())
+    # The async manager matters: with a blocking client nbclient's waits block its own event
+    # loop, and a silent infinite loop in a cell would never reach the cell timeout.
+    km = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=CurrentEnvSpecs())
     client = GradingClient(
         nb,
         km=km,
@@ -158,9 +160,9 @@ def run(args) -> dict:
             summary.update(status="timeout",
                            detail=f"the notebook ran longer than {args.timeout_notebook:g} s")
         else:
-            summary.update(status="kernel died",
-                           detail=_truncate(f"{type(exc).__name__}: {exc}"),
-                           cell=client.current_cell)
+            summary.update(status="kernel died", cell=client.current_cell,
+                           detail=_truncate(f"the kernel died in cell {client.current_cell} "
+                                            f"({type(exc).__name__}: {exc})"))
     finally:
         timer.cancel()
         pid = summary.get("kernel_pid")

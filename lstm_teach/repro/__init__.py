@@ -45,8 +45,23 @@ function ``run(seed: int, quick: bool, progress: bool) -> ReproResult``::
                            passed=..., settings={...}, table=[...], notes="...")
 
 The registry fills in the name, title, citation, seed, quick flag and the
-runtime. Test it by adding the name to ``tests/test_repro.py`` (every
-registered reproduction is run there in quick mode automatically).
+runtime, and runs the function with numpy's BLAS on one thread (tiny matrices
+are faster that way). Rules of the house:
+
+* everything random comes from ``np.random.default_rng`` seeded with ``seed``
+  (or a list starting with it), so a run is deterministic;
+* ``quick=True`` must finish in under 15 s of CPU time, ``quick=False`` in
+  under 60 s; say in ``notes`` what the quick setting changes;
+* state the criterion in ``criterion`` before looking at the numbers, and
+  never loosen it to make a run pass; a miniature that does not reproduce its
+  paper returns ``passed=False`` and explains why in ``notes``;
+* fill ``table`` with (quantity, paper, ours) rows, and ``curves`` with what
+  the ``plot`` function needs.
+
+``tests/test_repro.py`` runs every registered reproduction in quick mode
+automatically and expects it to pass; a reproduction that honestly does not
+reproduce its paper belongs in ``EXPECTED_NOT_TO_PASS`` there. Add a test of
+its specific numbers next to the others.
 """
 
 from __future__ import annotations

@@ -184,11 +184,20 @@ def train(
             with np.errstate(over="ignore", invalid="ignore"):
                 out, state = net.forward(x)
                 value, dout = loss_fn(out, y)
-                grads = net.backward(dout, state)
+                history["losses"].append(value)
+                if not (np.isfinite(value) and np.isfinite(dout).all()):
+                    diverged = True
+                    break
+                try:
+                    grads = net.backward(dout, state)
+                except ValueError as exc:  # the core refuses an overflowing gradient
+                    if "non-finite" not in str(exc):
+                        raise
+                    diverged = True
+                    break
             norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
-            history["losses"].append(value)
             history["grad_norms"].append(norm)
-            if not (np.isfinite(value) and _finite(grads)):
+            if not _finite(grads):
                 diverged = True
                 break
             backup = {k: v.copy() for k, v in net.params.items()}

@@ -55,8 +55,8 @@ def train_temporal_order(seed_seq, T: int, hidden_size: int, learning_rate: floa
         "solved": bool(acc >= 0.99),
         "steps": run["steps"],
         "diverged": run["diverged"],
-        "max_grad_norm": float(norms.max()),
-        "clipped_fraction": float(np.mean(norms > 1.0)),
+        "max_grad_norm": float(norms.max()) if norms.size else float("nan"),
+        "clipped_fraction": float(np.mean(norms > 1.0)) if norms.size else float("nan"),
         "losses": run["losses"],
     }
 

@@ -86,9 +86,14 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser_context(chromium_path, tmp_path_factory):
-    """One headless Chromium per test process, with a fresh, empty profile folder."""
+    """A headless Chromium for one test module, with a fresh, empty profile folder.
+
+    Module scope, not session: while Playwright's sync API is active it marks its own
+    asyncio loop as running in this thread, which would trip nbclient/nbval tests that
+    the same pytest-xdist worker runs next. Closing it with the module keeps them apart.
+    """
     sync_api = pytest.importorskip(
         "playwright.sync_api",
         reason="Playwright is not installed (pip install -e '.[browser]')",

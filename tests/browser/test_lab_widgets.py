@@ -27,7 +27,7 @@ pytestmark = pytest.mark.browser
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-# lesson -> (the slider a learner moves, the key that moves it, the expected direction)
+# lesson -> the label of the explorer slider a learner moves in it
 LESSONS = {
     "01_recurrence_as_an_iir_filter": "feedback weight w",
     "03_the_gated_cell": "forget gate f",
@@ -77,6 +77,16 @@ def open_notebook(page, server, relpath: str, timeout_s: float = 60.0):
     return panel
 
 
+def shut_down_kernel(server, relpath: str) -> None:
+    """Stop the notebook's kernel (DELETE its session), so it stops using a core."""
+    with urllib.request.urlopen(f"{server.url}api/sessions", timeout=5) as response:
+        sessions = [s for s in json.load(response) if s.get("path") == relpath]
+    for session in sessions:
+        request = urllib.request.Request(f"{server.url}api/sessions/{session['id']}",
+                                         method="DELETE")
+        urllib.request.urlopen(request, timeout=30).close()
+
+
 def run_all_cells(page) -> None:
     """Run → Run All Cells, through the menu bar, as a learner would."""
     page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
@@ -108,17 +118,10 @@ def error_report(scope) -> str:
     return "\n---\n".join(t[:2000] for t in scope.locator(ERROR_OUTPUT).all_inner_texts())
 
 
-@pytest.mark.parametrize("lesson", list(LESSONS))
-def test_lesson_runs_and_its_explorer_responds_to_the_keyboard(
-    lesson, jupyter_lab, page, widgets_ui, artifacts_dir
-):
-    committed = REPO_ROOT / "notebooks" / f"{lesson}.ipynb"
-    assert committed.exists(), f"lesson {committed.name} is missing from notebooks/"
-    committed_bytes = committed.read_bytes()
+def check_lesson(lesson, relpath, jupyter_lab, page, widgets_ui, artifacts_dir, started):
+    """Run all, check for errors, move the slider, check readout and plot, screenshot."""
     description = LESSONS[lesson]
-
-    started = time.monotonic()
-    panel = open_notebook(page, jupyter_lab, f"notebooks/{lesson}.ipynb")
+    panel = open_notebook(page, jupyter_lab, relpath)
     run_all_cells(page)
     n_cells = wait_until_executed(page, panel)
     run_seconds = time.monotonic() - started
@@ -168,5 +171,22 @@ def test_lesson_runs_and_its_explorer_responds_to_the_keyboard(
     print(f"{lesson}: {n_cells} code cells ran in {run_seconds:.1f} s (open + run all); "
           f"{description!r} {before_value:.2f} -> {after_value:.2f}")
 
-    # 5. the committed lesson is untouched (the server only ever saw a copy)
+
+@pytest.mark.parametrize("lesson", list(LESSONS))
+def test_lesson_runs_and_its_explorer_responds_to_the_keyboard(
+    lesson, jupyter_lab, page, widgets_ui, artifacts_dir
+):
+    committed = REPO_ROOT / "notebooks" / f"{lesson}.ipynb"
+    assert committed.exists(), f"lesson {committed.name} is missing from notebooks/"
+    committed_bytes = committed.read_bytes()
+
+    started = time.monotonic()
+    relpath = f"notebooks/{lesson}.ipynb"
+    try:
+        check_lesson(lesson, relpath, jupyter_lab, page, widgets_ui, artifacts_dir, started)
+    finally:
+        page.close()
+        shut_down_kernel(jupyter_lab, relpath)
+
+    # the committed lesson is untouched (the server only ever saw a copy)
     assert committed.read_bytes() == committed_bytes

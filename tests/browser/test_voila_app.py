@@ -2,8 +2,8 @@
 
 Two layers, like the widgets themselves:
 
-* headless (always runs): the app notebook executes without error and displays both
-  explorers as widgets, and it is committed clean;
+* headless (always runs): the app notebook executes without error and draws both
+  explorers inside their widgets (tests/test_hygiene.py checks it is committed clean);
 * in a real browser (marked ``browser``): ``make app`` prints a URL that answers HTTP 200,
   the page shows both explorers, and moving a gate slider with the keyboard moves the
   readout and changes the plot. Screenshots go to tests/browser/artifacts/.
@@ -24,34 +24,44 @@ PRESSES = 4
 STEP = 0.01  # the explorers' slider step (lstm_teach.widgets._float_slider)
 
 
-def test_app_notebook_is_committed_clean():
-    nb = nbformat.read(APP, as_version=4)
-    nbformat.validate(nb)
-    assert nb.metadata["kernelspec"]["name"] == "python3"
-    assert "widgets" not in nb.metadata, "saved widget state: run `make strip`-style cleanup"
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None, cell.source
+def test_app_notebook_runs_headless_and_draws_inside_both_explorers():
+    """Executed the way Voilà executes it (a kernel with the inline backend, no frontend).
 
-
-def test_app_notebook_runs_headless_and_shows_both_explorers():
+    Each explorer's first plot must land inside the explorer's Output widget. A plot that
+    lands beside it as a plain cell output would sit under the sliders in the app and
+    never change (this happens, for instance, when the notebook runs ``%matplotlib
+    inline`` itself, so the app notebook must not).
+    """
     from nbclient import NotebookClient
 
     nb = nbformat.read(APP, as_version=4)
-    env_backup = os.environ.pop("MPLBACKEND", None)  # draw the way Voilà's kernel does
+    env_backup = os.environ.pop("MPLBACKEND", None)  # `make app` clears it too
     try:
-        NotebookClient(nb, timeout=120, kernel_name="python3",
+        import time as _t
+        print("DEBUGSTART", _t.time())
+        NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=True,
                        resources={"metadata": {"path": str(APP.parent)}}).execute()
     finally:
         if env_backup is not None:
             os.environ["MPLBACKEND"] = env_backup
     code = [c for c in nb.cells if c.cell_type == "code"]
+    import time as _t
+    print("DEBUGTIMING", _t.time(), [dict(c.metadata.get("execution", {})) for c in code])
     errors = [o for c in code for o in c.outputs if o.output_type == "error"]
     assert not errors, [f"{e.ename}: {e.evalue}" for e in errors]
+
     views = [c for c in code if any(WIDGET_VIEW in o.get("data", {}) for o in c.outputs)]
     sources = " ".join(c.source for c in views)
     assert len(views) == 2, f"expected 2 explorer cells with a widget view, got {len(views)}"
     assert "gate_explorer()" in sources and "iir_explorer()" in sources
+
+    stray = [c.source for c in code if any("image/png" in o.get("data", {}) for o in c.outputs)]
+    assert not stray, f"plots drawn outside the explorers' Output widgets: {stray}"
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    outputs = [m["state"].get("outputs", []) for m in state.values()
+               if m["model_name"] == "OutputModel"]
+    with_plot = [o for o in outputs if any("image/png" in x.get("data", {}) for x in o)]
+    assert len(with_plot) == 2, f"{len(with_plot)} of {len(outputs)} Output widgets hold a plot"
 
 
 @pytest.mark.browser
@@ -86,5 +96,9 @@ def test_make_app_serves_the_explorers_and_the_gate_slider_works(
     assert after_value == pytest.approx(before_value + sign * PRESSES * STEP, abs=1e-9)
     assert plot.screenshot() != before_png, "the gate explorer's plot did not change"
     explorer.screenshot(path=artifacts_dir / "voila_gate_explorer_after.png")
-    page.screenshot(path=artifacts_dir / "voila_app.png", full_page=True)
+    # a page tall enough to show the whole app: both explorers, sliders and plots
+    page.set_viewport_size({"width": 1400, "height": 2300})
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_timeout(300)
+    page.screenshot(path=artifacts_dir / "voila_app.png")
     print(f"voila: 'input gate i' {before_value:.2f} -> {after_value:.2f}")
