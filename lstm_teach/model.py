@@ -802,8 +802,9 @@ class Sequential:
                         break
                 epoch_logs = {k: v / seen for k, v in totals.items()}
                 if validation_data is not None:
-                    val = self.evaluate(*validation_data, batch_size=batch_size,
-                                        return_dict=True)
+                    with self._set_aside_states():
+                        val = self.evaluate(*validation_data, batch_size=batch_size,
+                                            return_dict=True)
                     epoch_logs.update({f"val_{k}": v for k, v in val.items()})
                 cbs.on_epoch_end(epoch, epoch_logs)
                 progress.epoch_end(epoch, epoch_logs)
@@ -889,6 +890,23 @@ class Sequential:
         if not self.metrics:
             return result["loss"]
         return [result["loss"]] + [result[name] for name, _ in self.metrics]
+
+    @contextlib.contextmanager
+    def _set_aside_states(self):
+        """Run a block (validation) from fresh states, then put the carried states back.
+
+        The validation data is a separate stream: it must neither start from the
+        training stream's state nor overwrite it (nor trip over its batch size).
+        """
+        saved = [(layer, layer.states) for layer in self.layers
+                 if getattr(layer, "stateful", False)]
+        for layer, _ in saved:
+            layer.reset_states()
+        try:
+            yield
+        finally:
+            for layer, states in saved:
+                layer.states = states
 
     def reset_states(self) -> None:
         """Reset the carried state of every stateful layer."""

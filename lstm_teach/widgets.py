@@ -510,6 +510,9 @@ def gate_explorer(
 # `every` steps the monitor re-runs the probe and redraws. The picture goes into an
 # ipywidgets Image as PNG bytes, so it refreshes while the training cell is still
 # running, with any matplotlib backend, and a test can read it without a browser.
+# (A live view of cell values and gate activations is a feature of graphical network
+# tools; reading single cells of a character model follows Karpathy, Johnson & Fei-Fei
+# 2015, "Visualizing and understanding recurrent networks".)
 MONITOR_GATES = ("i", "f", "o")
 MONITOR_LABELS = {"c": "cell state c_t", "i": "input gate i_t", "f": "forget gate f_t",
                   "o": "output gate o_t"}

@@ -460,3 +460,27 @@ def test_save_is_atomic(tmp_path, monkeypatch):
     assert path.read_bytes() == original
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
     Sequential.load(path)
+
+
+def test_stateful_validation_neither_uses_nor_overwrites_the_training_state():
+    """Validation is a separate stream: a different batch size must not crash fit, and the
+    carried training state after fit equals the one without validation."""
+    from lstm_teach import layers
+    from lstm_teach.model import Sequential
+    from lstm_teach.optim import SGD
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((8, 5, 3)), rng.standard_normal((8, 1))
+
+    def trained(validation):
+        model = Sequential([layers.LSTM(4, stateful=True), layers.Dense(1)], seed=1)
+        model.compile(optimizer=SGD(learning_rate=0.01), loss="mse")
+        model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0,
+                  validation_data=validation)
+        return model
+
+    plain = trained(None)
+    with_val = trained((x[:3], y[:3]))  # batch of 3 against a carried state for 4
+    np.testing.assert_array_equal(with_val.layers[0].states[0], plain.layers[0].states[0])
+    for a, b in zip(with_val.get_weights(), plain.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)

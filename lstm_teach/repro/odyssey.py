@@ -79,8 +79,10 @@ def continual_reber(seed: int = 0, quick: bool = False, progress: bool = False):
     configs = {"forget gate": LSTMConfig(), "no forget gate": LSTMConfig(forget_gate=False)}
     rows = variant_lab.continual_reber_experiment(configs, seeds=seeds, quick=quick, steps=steps)
     acc, test_loss = _by_variant(rows, "step_accuracy"), _by_variant(rows, "test_loss")
+    strings = _by_variant(rows, "strings")
     med = {k: float(np.median(v)) for k, v in acc.items()}
     med_loss = {k: float(np.median(v)) for k, v in test_loss.items()}
+    med_strings = {k: float(np.median(v)) for k, v in strings.items()}
     ratio = med_loss["no forget gate"] / med_loss["forget gate"]
     passed = ratio > 1.5 and med["forget gate"] >= med["no forget gate"]
     length = 300 if quick else 1000
@@ -88,7 +90,8 @@ def continual_reber(seed: int = 0, quick: bool = False, progress: bool = False):
         paper={"finding": "LSTM without forget gates fails on the continual stream (its state "
                "grows without bound); with forget gates it learns to reset itself"},
         measured={"median_test_loss": med_loss, "test_loss_ratio": ratio,
-                  "median_test_accuracy": med, "test_accuracy": acc},
+                  "median_test_accuracy": med, "median_strings_before_first_error": med_strings,
+                  "test_accuracy": acc},
         criterion=(f"on fresh {length}-step streams, the median test cross-entropy without the "
                    "forget gate > 1.5x the one with it, and the median per-step accuracy not "
                    "higher without it"),
@@ -99,18 +102,20 @@ def continual_reber(seed: int = 0, quick: bool = False, progress: bool = False):
             ("test cross-entropy, forget gate / none (median)", "-",
              f"{med_loss['forget gate']:.4f} / {med_loss['no forget gate']:.4f} "
              f"(x{ratio:.1f})"),
-            ("per-step test accuracy, forget gate (median)", "solves the task",
-             f"{med['forget gate']:.3f}"),
-            ("per-step test accuracy, no forget gate (median)", "fails",
-             f"{med['no forget gate']:.3f}"),
+            ("per-step test accuracy, forget gate / none (median)", "solves / fails",
+             f"{med['forget gate']:.3f} / {med['no forget gate']:.3f}"),
+            ("whole strings before the first error, forget gate / none (median)",
+             "many / few",
+             f"{med_strings['forget gate']:.0f} / {med_strings['no forget gate']:.0f}"),
         ],
         notes=(
-            "A miniature: 8 cells and a few hundred updates on 30-symbol windows, tested on long "
-            "fresh streams without resets. The forget gate clearly lowers the prediction loss, "
-            "but per-step accuracy differs by only a few points: our short training does not "
-            "learn the long-range outer T/P symbols at all, with or without the forget gate, so "
-            "the paper's measure (whole strings before the first error) is not reproduced, and "
-            "neither is the complete failure of the 1997 cell. The direction of the effect is "
+            "A miniature: 8 cells and a few hundred (quick) or 1,500 updates on 30-symbol "
+            "windows, tested on long fresh streams without resets. Per-step accuracy is "
+            "dominated by the many easy local predictions, so the forget gate's advantage shows "
+            "most clearly in the test cross-entropy. The quick setting does not learn the "
+            "long-range outer T/P symbols with or without the forget gate, so it cannot show "
+            "the paper's measure (whole strings before the first error); the 1997 cell does "
+            "not fail completely here as it does in the paper. The direction of the effect is "
             "reproduced, not its size."
         ),
         curves={"accuracy": test_loss, "title": "Continual Reber: test cross-entropy per seed",

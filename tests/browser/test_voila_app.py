@@ -2,8 +2,8 @@
 
 Two layers, like the widgets themselves:
 
-* headless (always runs): the app notebook executes without error and draws both
-  explorers inside their widgets (tests/test_hygiene.py checks it is committed clean);
+* headless (always runs): the app notebook executes without error and draws each
+  explorer's plot inside the explorer (tests/test_hygiene.py checks it is committed clean);
 * in a real browser (marked ``browser``): ``make app`` prints a URL that answers HTTP 200,
   the page shows both explorers, and moving a gate slider with the keyboard moves the
   readout and changes the plot. Screenshots go to tests/browser/artifacts/.
@@ -24,44 +24,90 @@ PRESSES = 4
 STEP = 0.01  # the explorers' slider step (lstm_teach.widgets._float_slider)
 
 
-def test_app_notebook_runs_headless_and_draws_inside_both_explorers():
-    """Executed the way Voilà executes it (a kernel with the inline backend, no frontend).
+def run_with_a_kernel(notebook: Path, timeout: float = 120.0) -> list[list[dict]]:
+    """Execute the code cells in a fresh python3 kernel; return each cell's iopub messages.
 
-    Each explorer's first plot must land inside the explorer's Output widget. A plot that
-    lands beside it as a plain cell output would sit under the sliders in the app and
-    never change (this happens, for instance, when the notebook runs ``%matplotlib
-    inline`` itself, so the app notebook must not).
+    A plain kernel client, the way a frontend talks to the kernel: it only listens, so
+    none of nbclient's Output-widget emulation (which sends on the shell channel while
+    it waits on it, and can stall until its timeout: jupyter/nbclient#312) is involved.
     """
-    from nbclient import NotebookClient
+    from jupyter_client.manager import start_new_kernel
 
-    nb = nbformat.read(APP, as_version=4)
-    env_backup = os.environ.pop("MPLBACKEND", None)  # `make app` clears it too
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # inline, as in Voila
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(notebook.parent), env=env)
     try:
-        import time as _t
-        print("DEBUGSTART", _t.time())
-        NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=True,
-                       resources={"metadata": {"path": str(APP.parent)}}).execute()
+        per_cell = []
+        for cell in nbformat.read(notebook, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            msg_id = kc.execute(cell.source)
+            messages = []
+            while True:
+                msg = kc.get_iopub_msg(timeout=timeout)
+                messages.append(msg)
+                if (msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle"
+                        and msg["parent_header"].get("msg_id") == msg_id):
+                    break
+            reply = kc.get_shell_msg(timeout=timeout)
+            assert reply["content"]["status"] == "ok", reply["content"]
+            per_cell.append(messages)
+        return per_cell
     finally:
-        if env_backup is not None:
-            os.environ["MPLBACKEND"] = env_backup
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    import time as _t
-    print("DEBUGTIMING", _t.time(), [dict(c.metadata.get("execution", {})) for c in code])
-    errors = [o for c in code for o in c.outputs if o.output_type == "error"]
-    assert not errors, [f"{e.ename}: {e.evalue}" for e in errors]
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
 
-    views = [c for c in code if any(WIDGET_VIEW in o.get("data", {}) for o in c.outputs)]
-    sources = " ".join(c.source for c in views)
-    assert len(views) == 2, f"expected 2 explorer cells with a widget view, got {len(views)}"
-    assert "gate_explorer()" in sources and "iir_explorer()" in sources
 
-    stray = [c.source for c in code if any("image/png" in o.get("data", {}) for o in c.outputs)]
-    assert not stray, f"plots drawn outside the explorers' Output widgets: {stray}"
-    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
-    outputs = [m["state"].get("outputs", []) for m in state.values()
-               if m["model_name"] == "OutputModel"]
-    with_plot = [o for o in outputs if any("image/png" in x.get("data", {}) for x in o)]
-    assert len(with_plot) == 2, f"{len(with_plot)} of {len(outputs)} Output widgets hold a plot"
+def route_displays(messages: list[dict]) -> tuple[set[str], int]:
+    """Follow the Output widgets as a frontend does: which plots land where.
+
+    While an Output widget's ``msg_id`` equals a message's parent, the frontend puts that
+    output inside the widget. Returns (comm ids of Output widgets that received a plot,
+    number of plots that landed outside every Output widget).
+    """
+    capturing = {}  # comm id of an Output widget -> msg_id it captures ('' = none)
+    inside, stray = set(), 0
+    for msg in messages:
+        content = msg["content"]
+        if msg["msg_type"] == "comm_open" and \
+                content["data"].get("state", {}).get("_model_name") == "OutputModel":
+            capturing[content["comm_id"]] = content["data"]["state"].get("msg_id", "")
+        elif msg["msg_type"] == "comm_msg" and content["comm_id"] in capturing:
+            state = content["data"].get("state", {})
+            if "msg_id" in state:
+                capturing[content["comm_id"]] = state["msg_id"]
+        elif msg["msg_type"] in ("display_data", "execute_result") and \
+                "image/png" in content["data"]:
+            parent = msg["parent_header"].get("msg_id")
+            owners = [comm for comm, target in capturing.items() if target == parent]
+            if owners:
+                inside.add(owners[-1])
+            else:
+                stray += 1
+    return inside, stray
+
+
+def test_app_notebook_draws_each_plot_inside_its_explorer():
+    """Run the way Voila runs it: a kernel with the inline backend, every code cell.
+
+    Each explorer's first plot must go into the explorer's own Output widget. A plot that
+    lands beside it, as a plain cell output, would sit under the sliders and never change
+    (this happens, for instance, if the notebook runs ``%matplotlib inline`` itself, so the
+    app notebook must not).
+    """
+    per_cell = run_with_a_kernel(APP)
+    code = [c.source for c in nbformat.read(APP, as_version=4).cells if c.cell_type == "code"]
+    errors = [m["content"] for cell in per_cell for m in cell if m["msg_type"] == "error"]
+    assert not errors, [f"{e['ename']}: {e['evalue']}" for e in errors]
+
+    views = [src for src, messages in zip(code, per_cell, strict=True)
+             if any(m["msg_type"] == "execute_result" and WIDGET_VIEW in m["content"]["data"]
+                    for m in messages)]
+    assert len(views) == 2, f"expected 2 cells that display an explorer, got {views}"
+    assert "gate_explorer()" in " ".join(views) and "iir_explorer()" in " ".join(views)
+
+    inside, stray = route_displays([m for cell in per_cell for m in cell])
+    assert stray == 0, f"{stray} plot(s) drawn outside the explorers' Output widgets"
+    assert len(inside) == 2, f"{len(inside)} Output widget(s) received a plot, expected 2"
 
 
 @pytest.mark.browser
@@ -70,7 +116,9 @@ def test_make_app_serves_the_explorers_and_the_gate_slider_works(
 ):
     # `make app` printed the URL a learner copies; it must be the one that answers
     assert voila_app.url in voila_app.printed_urls, voila_app.log_tail()
-    response = page.goto(voila_app.url)
+    # "commit": the status is known as soon as the page starts to stream; Voila then
+    # executes the notebook and streams the cells' outputs into the page
+    response = page.goto(voila_app.url, wait_until="commit")
     assert response is not None and response.status == 200
 
     gate = widgets_ui.slider("input gate i")
