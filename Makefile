@@ -132,6 +132,10 @@ bench: $(STAMP)  ## time the LSTM against its peers and limits (BENCH_ARGS="--qu
 # page: Voila shows the widgets and plots, never the code. Voila is the optional `app`
 # extra, installed on first use. No token: like `make lab`, it listens on 127.0.0.1 only
 # unless IP says otherwise. MPLBACKEND is cleared so the kernel draws inline.
+# --VoilaExecutor.timeout: Voila's executor (nbclient) can stall on a cell that fills an
+# Output widget until a receive times out (jupyter/nbclient#312); with no timeout, about
+# one page load in seven hung for minutes here. 20 s bounds that stall, and execution
+# then goes on normally; the app's cells each take about a second.
 #   APP_PORT    Voila port (default 8866);  VOILA_ARGS  extra arguments for `voila`
 APP_PORT ?= 8866
 APP_NOTEBOOK := apps/gate_explorer.ipynb
@@ -149,7 +153,8 @@ app: $(STAMP)  ## serve the gate + IIR explorers as a Voila app (APP_PORT, IP, V
 	echo; \
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" \
 	  exec env -u MPLBACKEND $(VENV)/bin/voila $(APP_NOTEBOOK) --no-browser \
-	  --Voila.ip='$(IP)' --Voila.port='$(APP_PORT)' --Voila.port_retries=0 $(VOILA_ARGS)
+	  --Voila.ip='$(IP)' --Voila.port='$(APP_PORT)' --Voila.port_retries=0 \
+	  --VoilaExecutor.timeout=20 $(VOILA_ARGS)
 
 clean:  ## remove caches and build leftovers (keeps .venv)
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache

@@ -960,9 +960,12 @@ class LSTM(_Recurrent):
         if self.config.peepholes:
             # Same draw as init_lstm, so default layers match the from-scratch parameters.
             self.params["P"] = rng.uniform(-0.1, 0.1, size=(3, H)).astype(self.dtype)
+        if self.config.full_gate_recurrence:
+            self.params["R"] = rng.uniform(-0.1, 0.1, size=(3 * H, 3 * H)).astype(self.dtype)
 
     def _extra_weights(self):
-        return ["P"] if self.config.peepholes else []
+        return [k for k, on in (("P", self.config.peepholes),
+                                ("R", self.config.full_gate_recurrence)) if on]
 
     @property
     def last_cache(self):

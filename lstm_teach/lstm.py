@@ -245,7 +245,8 @@ def _validate(x, params, h0, c0, config, names=("x", "h0", "c0")):
             "params contains gate-recurrence weights 'R' but config.full_gate_recurrence is "
             "False; pass config=LSTMConfig(full_gate_recurrence=True) (or drop 'R')"
         )
-    arrays = {k: as_float_array(f"params[{k!r}]", params[k]) for k in params if k in "WUbPR"}
+    known = ("W", "U", "b", "P", "R")
+    arrays = {k: as_float_array(f"params[{k!r}]", params[k]) for k in known if k in params}
     U = arrays["U"]
     check_ndim("params['U']", U, 2, "(H, 4H)")
     H = U.shape[0]
@@ -430,10 +431,17 @@ def lstm_step_forward(x_t, h_prev, c_prev, params, config=None):
 # --------------------------------------------------------------------------- backward
 
 
-def _local_coefficients(cache: LSTMCache):
-    """What multiplies the incoming gradient to give dL/dz for each block, for all steps.
+# Elements of one (steps, B, H) block of backward coefficients: small enough that a chunk
+# of coefficients stays in cache while the loop uses it, large enough that tiny models
+# (B * H small) get a single chunk and pay no extra per-step overhead.
+_COEF_CHUNK_ELEMENTS = 32768
 
-    Returns ``coef`` (T, B, 4, H) and ``o_dsig_h`` (T, B, H) such that, at step t,
+
+def _local_coefficients(cache: LSTMCache, steps: slice):
+    """What multiplies the incoming gradient to give dL/dz for each block, for ``steps``.
+
+    Returns ``coef`` (n, B, 4, H) and ``o_dsig_h`` (n, B, H), n the number of
+    steps in the slice, such that, at step t (row t - steps.start),
 
     - dL/dz_i, dL/dz_f, dL/dz_g = dL/dc_t * coef[t, :, 0|1|2]
     - dL/dz_o = dL/dh_t * coef[t, :, 3]
@@ -447,16 +455,17 @@ def _local_coefficients(cache: LSTMCache):
     config = cache.config
     T, B, _ = cache.xs.shape
     H = cache.cs.shape[2]
-    a4 = cache.acts.reshape(T, B, 4, H)
+    a4 = cache.acts.reshape(T, B, 4, H)[steps]
     i, f, g, o = (a4[:, :, k] for k in range(4))
-    c_prev = cache.cs[:-1]
+    c_prev = cache.cs[:-1][steps]
+    out_act = cache.out_act[steps]
     dsig_g = activations.get(config.recurrent_activation).grad_from_output
     dsig_c = activations.get(config.activation).grad_from_output
     dsig_h = activations.get(config.output_activation).grad_from_output
 
     coef = np.empty_like(a4)
     coef[:, :, 2] = i * dsig_c(g)  # c_t = ... + i * g
-    coef[:, :, 3] = cache.out_act * dsig_g(o)  # h_t = o * sigma_h(c_t)
+    coef[:, :, 3] = out_act * dsig_g(o)  # h_t = o * sigma_h(c_t)
     if config.coupled_input_forget:
         coef[:, :, 0] = (g - c_prev) * dsig_g(i)
         coef[:, :, 1] = 0.0
@@ -465,7 +474,7 @@ def _local_coefficients(cache: LSTMCache):
         coef[:, :, 1] = c_prev * dsig_g(f) if config.forget_gate else 0.0
     if not config.output_gate:
         coef[:, :, 3] = 0.0
-    return coef, o * dsig_h(cache.out_act)
+    return coef, o * dsig_h(out_act)
 
 
 def _gate_feedback_coefficients(cache: LSTMCache):
@@ -499,7 +508,7 @@ def _backward(dhs_tm, cache: LSTMCache, dcT):
     H = cs.shape[2]
     dtype = cache.acts.dtype
     f = cache.acts.reshape(T, B, 4, H)[:, :, 1]
-    coef, o_dsig_h = _local_coefficients(cache)
+    chunk = max(1, _COEF_CHUNK_ELEMENTS // (B * H))  # steps per block of coefficients
 
     dz = np.empty((T, B, 4 * H), dtype=dtype)
     dz4 = dz.reshape(T, B, 4, H)
@@ -510,15 +519,18 @@ def _backward(dhs_tm, cache: LSTMCache, dcT):
         da = np.zeros((B, 3, H), dtype=dtype)
         cifg = cache.config.coupled_input_forget
     for t in range(T - 1, -1, -1):
+        k = t % chunk
+        if t == T - 1 or k == chunk - 1:  # entering a new block of steps (going backwards)
+            coef, o_dsig_h = _local_coefficients(cache, slice(t - k, t + 1))
         d = dz4[t]
         dh = dhs_tm[t] + dh_next  # from above, and from the future through h_t
-        np.multiply(dh, coef[t, :, 3], out=d[:, 3])  # dL/dz_o
+        np.multiply(dh, coef[k, :, 3], out=d[:, 3])  # dL/dz_o
         if R is not None:
             d[:, 3] += da[:, 2] * gd[t, :, 2]
-        dc += dh * o_dsig_h[t]  # dL/dc_t: from the future (carousel) and through h_t
+        dc += dh * o_dsig_h[k]  # dL/dc_t: from the future (carousel) and through h_t
         if P is not None:
             dc += d[:, 3] * P[2]
-        np.multiply(dc[:, None, :], coef[t, :, :3], out=d[:, :3])  # dL/dz_i, dL/dz_f, dL/dz_g
+        np.multiply(dc[:, None, :], coef[k, :, :3], out=d[:, :3])  # dL/dz_i, dL/dz_f, dL/dz_g
         if R is not None:
             d[:, :2] += da[:, :2] * gd[t, :, :2]
         dc *= f[t]  # the carousel: dL/dc_{t-1} = f_t * dL/dc_t ...

@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 
 import ipywidgets as widgets
-import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -89,15 +88,20 @@ def _dropdown(description, options, value):
 
 
 def _release(fig) -> None:
-    """Hand a finished figure over for display, or drop it when nothing can show it.
+    """Show a finished figure inside the explorer's output area, then close it.
 
-    Under the inline backend ``interactive_output`` flushes (shows and closes)
-    the figure into the widget's output area. Under any other backend (Agg in
-    tests and CI) we close it right away, so repeated updates do not pile up
-    open figures; the Figure object stays readable through ``Explorer.figure``.
+    The figure is displayed explicitly (when a kernel is running) instead of being
+    left for the inline backend's automatic flush, so the plot lands inside the
+    widget whatever the backend and whichever ``%matplotlib`` magic ran before.
+    Closing it keeps repeated updates from piling up open figures; the Figure
+    object stays readable through ``Explorer.figure``.
     """
-    if "inline" not in matplotlib.get_backend().lower():
-        plt.close(fig)
+    from IPython import get_ipython
+    from IPython.display import display
+
+    if get_ipython() is not None:
+        display(fig)
+    plt.close(fig)
 
 
 class Explorer(widgets.VBox):

@@ -61,6 +61,20 @@ def test_whole_model_gradient_check(rng, regularized):
         assert model.regularization_loss() > 0.01
 
 
+@pytest.mark.parametrize("flags", [{"peepholes": True}, {"full_gate_recurrence": True},
+                                   {"full_gate_recurrence": True, "peepholes": True}])
+def test_variant_layers_build_their_extra_weights_and_pass_the_gradient_check(rng, flags):
+    from lstm_teach import LSTMConfig
+
+    model = Sequential([layers.LSTM(3, config=LSTMConfig(**flags)), layers.Dense(1)], seed=3)
+    model.compile(optimizer="adam", loss="mse")
+    x, y = rng.standard_normal((2, 4, 2)), rng.standard_normal((2, 1))
+    _gradcheck_model(model, x, y)
+    lstm = model.layers[0]
+    assert ("R" in lstm.params) == flags.get("full_gate_recurrence", False)
+    assert ("P" in lstm.params) == flags.get("peepholes", False)
+
+
 def test_gradient_check_sequence_classifier(rng):
     """Embedding -> LSTM(return_sequences) -> Dense on every step -> sparse cross-entropy."""
     model = Sequential([layers.Embedding(5, 3), layers.LSTM(4, return_sequences=True),
