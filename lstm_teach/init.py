@@ -115,7 +115,7 @@ def init_lstm(
         params["b"][H : 2 * H] = 1.0
     if config is not None and config.peepholes:
         params["P"] = rng.uniform(-0.1, 0.1, size=(3, H)).astype(dtype)
-    if config is not None and getattr(config, "full_gate_recurrence", False):
+    if config is not None and config.full_gate_recurrence:
         # FGR: gate-to-gate weights (3H, 3H), small like the peepholes
         params["R"] = rng.uniform(-0.1, 0.1, size=(3 * H, 3 * H)).astype(dtype)
     return params

@@ -419,7 +419,7 @@ def lstm_step_forward(x_t, h_prev, c_prev, params, config=None):
     """
     x_t = as_float_array("x_t", x_t)
     check_ndim("x_t", x_t, 2, "(B, D)")
-    if config is not None and getattr(config, "full_gate_recurrence", False):
+    if config is not None and config.full_gate_recurrence:
         raise ValueError(
             "lstm_step_forward cannot run full_gate_recurrence=True: a single step has no "
             "previous gate activations; use lstm_forward on the whole sequence"

@@ -277,15 +277,20 @@ def _latch_data(rng, K, N, T):
     return noise, label
 
 
+def _success_rate_against_length_axes(ax, lengths) -> None:
+    """A log-scale axis of sequence lengths, ticked at exactly ``lengths``; rates in [0, 1]."""
+    ax.set_xscale("log")
+    ax.minorticks_off()
+    ax.set_xticks(lengths)
+    ax.set_xticklabels([str(t) for t in lengths])
+    ax.set_ylim(-0.03, 1.03)
+
+
 def _plot_latch(result: ReproResult, ax) -> None:
     c = result.curves
     ax.plot(c["T"], c["success"], "o-", lw=2, label="one tanh unit, gradient descent")
     ax.axhline(0.5, color="0.7", lw=0.8, ls="--")
-    ax.set_xscale("log")
-    ax.minorticks_off()
-    ax.set_xticks(c["T"])
-    ax.set_xticklabels([str(t) for t in c["T"]])
-    ax.set_ylim(-0.03, 1.03)
+    _success_rate_against_length_axes(ax, c["T"])
     ax.set(
         title=f"The latch: {c['trials']} trials per length",
         xlabel="sequence length T (time steps, log scale)",
@@ -370,11 +375,7 @@ def _plot_trainability(result: ReproResult, ax) -> None:
     for kind, style in (("lstm", "o-"), ("rnn", "s--")):
         label = "LSTM" if kind == "lstm" else "tanh RNN"
         ax.plot(c["T"], c[kind], style, lw=2, label=f"{label} ({c['seeds'][kind]} seeds)")
-    ax.set_xscale("log")
-    ax.minorticks_off()
-    ax.set_xticks(c["T"])
-    ax.set_xticklabels([str(t) for t in c["T"]])
-    ax.set_ylim(-0.03, 1.03)
+    _success_rate_against_length_axes(ax, c["T"])
     ax.set(
         title=f"Adding problem: runs reaching test MSE < {SOLVED_MSE} within the budget",
         xlabel="sequence length T (time steps, log scale)",
