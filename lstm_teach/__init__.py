@@ -11,6 +11,7 @@ attribute, imported on first use, so ``import lstm_teach`` stays cheap::
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
+from . import _runtime  # noqa: F401  (keeps freed memory for reuse; see _runtime.py)
 from .activations import get as get_activation
 from .gradcheck import check_gradients, numerical_gradient, rel_error
 from .init import glorot_uniform, init_lstm, init_rnn, orthogonal, zeros

@@ -6,8 +6,9 @@ Every activation is an :class:`Activation` with three functions:
     the activation itself, elementwise; any shape.
 ``grad(z)``
     its derivative with respect to the pre-activation ``z``.
-``grad_from_output(y)``
-    the same derivative written in terms of the output ``y = fn(z)``.
+``grad_from_output(y, out=None)``
+    the same derivative written in terms of the output ``y = fn(z)``,
+    optionally written into ``out``.
 ``kernel(z, out)``
     the activation written into ``out`` (which may be ``z`` itself). The
     recurrent loops use it to avoid allocating a new array every step; they
@@ -75,8 +76,9 @@ def _sigmoid_grad(z):
     return s * (1.0 - s)
 
 
-def _sigmoid_grad_from_output(y):
-    return y * (1.0 - y)
+def _sigmoid_grad_from_output(y, out=None):
+    out = np.subtract(1.0, y, out=out)
+    return np.multiply(out, y, out=out)
 
 
 def tanh(z):
@@ -92,8 +94,9 @@ def _tanh_grad(z):
     return 1.0 - np.tanh(z) ** 2
 
 
-def _tanh_grad_from_output(y):
-    return 1.0 - y * y
+def _tanh_grad_from_output(y, out=None):
+    out = np.multiply(y, y, out=out)
+    return np.subtract(1.0, out, out=out)
 
 
 def identity(z):
@@ -101,8 +104,11 @@ def identity(z):
     return np.asarray(z)
 
 
-def _ones_like(z):
-    return np.ones_like(z)
+def _ones_like(z, out=None):
+    if out is None:
+        return np.ones_like(z)
+    out[...] = 1.0
+    return out
 
 
 def _identity_kernel(z, out):
@@ -127,9 +133,13 @@ def _hard_sigmoid_grad(z):
     return np.where(np.abs(z) < 2.5, 0.2, 0.0).astype(np.result_type(z, np.float32))
 
 
-def _hard_sigmoid_grad_from_output(y):
+def _hard_sigmoid_grad_from_output(y, out=None):
     y = np.asarray(y)
-    return np.where((y > 0.0) & (y < 1.0), 0.2, 0.0).astype(y.dtype)
+    slope = np.where((y > 0.0) & (y < 1.0), 0.2, 0.0).astype(y.dtype)
+    if out is None:
+        return slope
+    np.copyto(out, slope)
+    return out
 
 
 def relu(z):
@@ -146,9 +156,9 @@ def _relu_grad(z):
     return (z > 0).astype(np.result_type(z, np.float32))
 
 
-def _relu_grad_from_output(y):
+def _relu_grad_from_output(y, out=None):
     y = np.asarray(y)
-    return (y > 0).astype(y.dtype)
+    return (y > 0).astype(y.dtype) if out is None else np.greater(y, 0, out=out)
 
 
 REGISTRY: dict[str, Activation] = {

@@ -7,6 +7,13 @@ measured in the same run:
 - against this machine's own float64 matrix-multiply throughput;
 - microseconds per time step on a tiny model, where Python overhead dominates.
 
+Machine speed drifts by tens of percent within a minute on shared or
+virtual machines, so the two sides of every ratio are timed in alternating
+blocks (ours, theirs, ours, theirs, ...) and the reported ratio is the median
+of the per-round ratios; a slow minute then slows both sides alike. Each block
+starts after a short pause, so that neither side's idle threads (which spin
+for a while after a BLAS or OpenMP call) steal a core from the other.
+
 Budgets (DESIGN.md section 9): ratio to PyTorch <= 1.0 in float64 and <= 1.5 in
 float32; >= 50% of the matmul throughput at the large shape; <= 20 us/step at
 B=1, H=16.
@@ -16,11 +23,13 @@ from __future__ import annotations
 
 import json
 import platform
+import resource
 import statistics
 import time
 
 import numpy as np
 
+from . import _runtime
 from .init import init_lstm
 from .lstm import lstm_backward, lstm_forward
 
@@ -51,8 +60,37 @@ def lstm_flops(B: int, T: int, D: int, H: int) -> float:
     return 2.0 * T * B * 4 * H * (3 * D + 3 * H)
 
 
-def numpy_lstm_timings(B, T, D, H, dtype=np.float64, repeats=5, seed=0) -> list[float]:
-    """Seconds per forward+backward pass of :func:`lstm_forward` / :func:`lstm_backward`."""
+def _interleaved(fns: dict, rounds: int, calls: int = 5, settle: float = 0.25) -> dict:
+    """Time the callables in alternating blocks: ``rounds`` rounds, one block each per round.
+
+    A block is: sleep ``settle`` seconds, one untimed call, then ``calls`` timed
+    calls. The pause lets the other side's idle BLAS / OpenMP threads stop
+    spinning (they would otherwise steal a core), and the untimed call wakes
+    this side's threads and warms its caches.
+
+    Returns ``{name: [median seconds per call in round 1, round 2, ...]}``.
+    """
+    out: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            time.sleep(settle)
+            fn()
+            block = []
+            for _ in range(calls):
+                t0 = time.perf_counter()
+                fn()
+                block.append(time.perf_counter() - t0)
+            out[name].append(statistics.median(block))
+    return out
+
+
+def _paired_ratio(num: list[float], den: list[float]) -> float:
+    """Median over rounds of num/den: robust to the machine speeding up or slowing down."""
+    return statistics.median(a / b for a, b in zip(num, den, strict=True))
+
+
+def numpy_lstm_pass(B, T, D, H, dtype=np.float64, seed=0):
+    """A callable running one forward+backward of :func:`lstm_forward` / :func:`lstm_backward`."""
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((B, T, D)).astype(dtype)
     params = {k: v.astype(dtype) for k, v in init_lstm(D, H, rng=rng).items()}
@@ -62,11 +100,16 @@ def numpy_lstm_timings(B, T, D, H, dtype=np.float64, repeats=5, seed=0) -> list[
         _, cache = lstm_forward(x, params)
         lstm_backward(dhs, cache)
 
-    return _timings(run, repeats)
+    return run
 
 
-def torch_lstm_timings(B, T, D, H, dtype="float64", repeats=5, seed=0) -> list[float] | None:
-    """Seconds per forward+backward of ``torch.nn.LSTM`` (None without torch)."""
+def numpy_lstm_timings(B, T, D, H, dtype=np.float64, repeats=5, seed=0) -> list[float]:
+    """Seconds per forward+backward pass of :func:`lstm_forward` / :func:`lstm_backward`."""
+    return _timings(numpy_lstm_pass(B, T, D, H, dtype, seed), repeats)
+
+
+def torch_lstm_pass(B, T, D, H, dtype="float64", seed=0):
+    """A callable running one forward+backward of ``torch.nn.LSTM`` (None without torch)."""
     try:
         import torch
     except ImportError:
@@ -83,22 +126,44 @@ def torch_lstm_timings(B, T, D, H, dtype="float64", repeats=5, seed=0) -> list[f
         out, _ = model(x)
         out.backward(dhs)
 
-    return _timings(run, repeats)
+    return run
 
 
-def matmul_gflops(n: int = 1024, repeats: int = 5) -> float:
-    """Best float64 GEMM throughput of this machine, in GFLOP/s (an n x n x n product)."""
+def torch_lstm_timings(B, T, D, H, dtype="float64", repeats=5, seed=0) -> list[float] | None:
+    """Seconds per forward+backward of ``torch.nn.LSTM`` (None without torch)."""
+    run = torch_lstm_pass(B, T, D, H, dtype, seed)
+    return None if run is None else _timings(run, repeats)
+
+
+def matmul_pass(n: int = 1024):
+    """A callable running one float64 (n x n) @ (n x n) product, 2 n^3 flops."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((n, n))
     b = rng.standard_normal((n, n))
     out = np.empty((n, n))
-    best = min(_timings(lambda: np.matmul(a, b, out=out), repeats))
+    return lambda: np.matmul(a, b, out=out)
+
+
+def matmul_gflops(n: int = 1024, repeats: int = 5) -> float:
+    """Best float64 GEMM throughput of this machine, in GFLOP/s (an n x n x n product)."""
+    best = min(_timings(matmul_pass(n), repeats))
     return 2.0 * n**3 / best / 1e9
+
+
+def page_faults_per_pass(B, T, D, H, dtype=np.float64, repeats=3) -> float:
+    """Minor page faults per forward+backward pass (0 once freed memory is reused)."""
+    run = numpy_lstm_pass(B, T, D, H, dtype)
+    run()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(repeats):
+        run()
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / repeats
 
 
 def run_benchmarks(quick: bool = False) -> dict:
     """Run every measurement and return a JSON-ready dict of numbers, ratios and verdicts."""
     reps = 3 if quick else 15
+    rounds = 2 if quick else 5
     res: dict = {"machine": platform.machine(), "numpy": np.__version__, "quick": quick}
     try:
         import torch
@@ -111,21 +176,32 @@ def run_benchmarks(quick: bool = False) -> dict:
 
     mid = (32, 100, 32, 128)
     for dtype in ("float64", "float32"):
-        ours = numpy_lstm_timings(*mid, dtype=np.dtype(dtype), repeats=reps)
-        res[f"mid_{dtype}_ms"] = _summary(ours)
-        theirs = torch_lstm_timings(*mid, dtype=dtype, repeats=reps)
+        fns = {"numpy": numpy_lstm_pass(*mid, dtype=np.dtype(dtype))}
+        theirs = torch_lstm_pass(*mid, dtype=dtype)
         if theirs is not None:
-            res[f"torch_mid_{dtype}_ms"] = _summary(theirs)
-            res[f"torch_ratio_{dtype}"] = statistics.median(ours) / statistics.median(theirs)
-            res[f"torch_ratio_{dtype}_best"] = min(ours) / min(theirs)
+            fns["torch"] = theirs
+        times = _interleaved(fns, rounds)
+        res[f"mid_{dtype}_ms"] = _summary(times["numpy"])
+        if theirs is not None:
+            res[f"torch_mid_{dtype}_ms"] = _summary(times["torch"])
+            res[f"torch_ratio_{dtype}"] = _paired_ratio(times["numpy"], times["torch"])
+            res[f"torch_ratio_{dtype}_best"] = min(times["numpy"]) / min(times["torch"])
     res["torch_threads"] = torch_threads
+    res["page_faults_per_pass_mid_float64"] = page_faults_per_pass(*mid)
+    res["malloc_tuned"] = _runtime.STATUS["malloc_tuned"]
 
     large = (64, 100, 64, 256)
-    gflops = matmul_gflops(repeats=reps)
-    best = min(numpy_lstm_timings(*large, repeats=max(2, reps // 3)))
-    res["matmul_gflops_float64"] = gflops
-    res["lstm_gflops_large"] = lstm_flops(*large) / best / 1e9
-    res["matmul_fraction_large"] = res["lstm_gflops_large"] / gflops
+    n = 1024
+    times = _interleaved(
+        {"lstm": numpy_lstm_pass(*large), "matmul": matmul_pass(n)}, rounds, calls=3
+    )
+    lstm_rates = [lstm_flops(*large) / t / 1e9 for t in times["lstm"]]
+    matmul_rates = [2.0 * n**3 / t / 1e9 for t in times["matmul"]]
+    res["matmul_gflops_float64"] = statistics.median(matmul_rates)
+    res["lstm_gflops_large"] = statistics.median(lstm_rates)
+    res["matmul_fraction_large"] = statistics.median(
+        a / b for a, b in zip(lstm_rates, matmul_rates, strict=True)
+    )
 
     B, T, D, H = 1, 200, 1, 16
     small = numpy_lstm_timings(B, T, D, H, repeats=reps * 3)
@@ -160,7 +236,7 @@ def format_report(res: dict) -> str:
             theirs = res[f"torch_mid_{dtype}_ms"]
             line += (
                 f", torch {theirs['median']:.1f} ms (best {theirs['min']:.1f}); "
-                f"ratio {res[f'torch_ratio_{dtype}']:.2f} median, "
+                f"ratio {res[f'torch_ratio_{dtype}']:.2f} (median of rounds), "
                 f"{res[f'torch_ratio_{dtype}_best']:.2f} best-of "
                 f"[budget <= {BUDGETS[f'torch_ratio_{dtype}']}]"
             )
@@ -174,6 +250,11 @@ def format_report(res: dict) -> str:
         f"  B=1 T=200 D=1 H=16 float64: {res['us_per_step_small']:.1f} us per time step "
         "(forward+backward) [budget <= 20]"
     )
+    if "page_faults_per_pass_mid_float64" in res:
+        lines.append(
+            f"  page faults per mid float64 pass: {res['page_faults_per_pass_mid_float64']:.0f} "
+            f"(freed memory kept for reuse: {'yes' if res.get('malloc_tuned') else 'no'})"
+        )
     lines.append("  verdicts: " + ", ".join(f"{k}: {v}" for k, v in res["verdicts"].items()))
     return "\n".join(lines)
 

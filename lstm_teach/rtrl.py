@@ -107,7 +107,7 @@ def _online_steps(x, params, h0, c0, config, hs_out=None):
     """Run the core chunk by chunk and yield, for each step t, ``(t, cache, s)``.
 
     ``cache`` is the core cache of the chunk holding step t, and ``s`` is the
-    step's index inside it, so ``cache.acts[s]``, ``cache.cs[s]`` (c_{t-1}),
+    step's index inside it, so ``cache.step_gates(s)``, ``cache.cs[s]`` (c_{t-1}),
     ``cache.cs[s + 1]`` (c_t) and ``cache.hs_tm[s]`` (h_{t-1}) are the values
     of step t. Nothing older than one chunk is kept alive.
     """
@@ -183,7 +183,7 @@ def rtrl_gradients(x, params, dhs, h0=None, c0=None, config=None, dcT=None, keep
     grad = np.zeros(n, dtype=dtype)
     hs = np.empty((B, T, H), dtype=dtype) if keep_outputs else None
     for t, cache, s in _online_steps(x, params, h0, c0, config, hs):
-        i, f, g, o = cache.acts[s].reshape(B, 4, H).transpose(1, 0, 2)
+        i, f, g, o = cache.step_gates(s)
         c_prev, c, h_prev = cache.cs[s], cache.cs[s + 1], cache.hs_tm[s]
         # dz_t/dtheta: through h_{t-1} (the expensive contraction) plus the direct terms.
         Sz = np.einsum("kc,bkn->bcn", p["U"], S_h)  # (B, 4H, n)
@@ -279,7 +279,7 @@ def truncated_1997_gradients(x, params, dhs, h0=None, c0=None, config=None, keep
     grad = np.zeros((M, 4 * H), dtype=dtype)  # rows: [x (D), h_prev (H), bias]; cols [i f g o]
     hs = np.empty((B, T, H), dtype=dtype) if keep_outputs else None
     for t, cache, s in _online_steps(x, params, h0, c0, config, hs):
-        i, f, g, o = cache.acts[s].reshape(B, 4, H).transpose(1, 0, 2)
+        i, f, g, o = cache.step_gates(s)
         sources[:, :D] = cache.xs[s]
         sources[:, D : D + H] = cache.hs_tm[s]
         y = sources[:, :, None]  # (B, M, 1)

@@ -152,8 +152,13 @@ def test_forward_matches_the_textbook_equations():
         o = sigmoid(zo + P[2] * c)
         h = o * np.tanh(c)
         np.testing.assert_allclose(hs[:, t], h, rtol=1e-13, atol=1e-14)
-        np.testing.assert_allclose(cache.gates["f"][:, t], f, rtol=1e-13, atol=1e-14)
+        for name, want in (("i", i), ("f", f), ("g", g), ("o", o)):
+            np.testing.assert_allclose(cache.gates[name][:, t], want, rtol=1e-13, atol=1e-14)
+            got_step = cache.step_gates(t)["ifgo".index(name)]
+            np.testing.assert_array_equal(got_step, cache.gates[name][:, t])
         np.testing.assert_allclose(cache.c[:, t], c, rtol=1e-13, atol=1e-14)
+    np.testing.assert_array_equal(cache.xs, x.transpose(1, 0, 2))
+    np.testing.assert_array_equal(cache.hs_tm[1:], hs.transpose(1, 0, 2))
 
 
 def test_cache_exposes_states_and_gates_by_name():
