@@ -129,12 +129,6 @@ def torch_lstm_pass(B, T, D, H, dtype="float64", seed=0):
     return run
 
 
-def torch_lstm_timings(B, T, D, H, dtype="float64", repeats=5, seed=0) -> list[float] | None:
-    """Seconds per forward+backward of ``torch.nn.LSTM`` (None without torch)."""
-    run = torch_lstm_pass(B, T, D, H, dtype, seed)
-    return None if run is None else _timings(run, repeats)
-
-
 def matmul_pass(n: int = 1024):
     """A callable running one float64 (n x n) @ (n x n) product, 2 n^3 flops."""
     rng = np.random.default_rng(0)
@@ -142,12 +136,6 @@ def matmul_pass(n: int = 1024):
     b = rng.standard_normal((n, n))
     out = np.empty((n, n))
     return lambda: np.matmul(a, b, out=out)
-
-
-def matmul_gflops(n: int = 1024, repeats: int = 5) -> float:
-    """Best float64 GEMM throughput of this machine, in GFLOP/s (an n x n x n product)."""
-    best = min(_timings(matmul_pass(n), repeats))
-    return 2.0 * n**3 / best / 1e9
 
 
 def page_faults_per_pass(B, T, D, H, dtype=np.float64, repeats=3) -> float:

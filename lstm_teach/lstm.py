@@ -154,31 +154,35 @@ DEFAULT_CONFIG = LSTMConfig()
 # contiguous block, squashed in one call, and the three blocks that receive
 # dL/dc_t in the backward pass (i, f, g) are contiguous too. The parameters are
 # reordered once per call; users only ever see the API order.
-_O, _I, _F, _G = range(4)
-_API_TO_BLOCK = {"i": _I, "f": _F, "g": _G, "o": _O}
+_LOOP_GATES = ("o", "i", "f", "g")
+_O, _I, _F, _G = (_LOOP_GATES.index(name) for name in "oifg")
+_API_TO_BLOCK = {name: _LOOP_GATES.index(name) for name in GATES}
 _BLOCK_OF_API = [_API_TO_BLOCK[name] for name in GATES]  # API gate k is in loop block [k]
-_API_OF_BLOCK = [GATES.index(name) for name in ("o", "i", "f", "g")]  # loop block k is API [k]
+_API_OF_BLOCK = [GATES.index(name) for name in _LOOP_GATES]  # loop block k is API [k]
 # The same two maps for FGR's three gate blocks: [i, f, o] (API) and [o, i, f] (loop).
-_FGR_API_OF_BLOCK = [2, 0, 1]
-_FGR_BLOCK_OF_API = [1, 2, 0]
+_FGR_API, _FGR_LOOP = ("i", "f", "o"), _LOOP_GATES[:3]
+_FGR_API_OF_BLOCK = [_FGR_API.index(name) for name in _FGR_LOOP]
+_FGR_BLOCK_OF_API = [_FGR_LOOP.index(name) for name in _FGR_API]
 
 
-def _reorder(a, order, axis=-1):
-    """Reorder the gate blocks of ``a`` along ``axis``: block k of the result is block order[k]."""
-    axis %= a.ndim
+def _reorder(a, order, axes=(-1,)):
+    """Reorder the gate blocks of ``a`` along each of ``axes``: block k becomes block order[k]."""
     n = len(order)
-    split = a.reshape(a.shape[:axis] + (n, a.shape[axis] // n) + a.shape[axis + 1 :])
-    return np.take(split, order, axis=axis).reshape(a.shape)
+    for axis in axes:
+        axis %= a.ndim
+        split = a.reshape(a.shape[:axis] + (n, a.shape[axis] // n) + a.shape[axis + 1 :])
+        a = np.take(split, order, axis=axis).reshape(a.shape)
+    return a
 
 
-def _to_loop_order(a, axis=-1):
+def _to_loop_order(a):
     """Columns [i, f, g, o] (API) -> [o, i, f, g] (the loops' order)."""
-    return _reorder(a, _API_OF_BLOCK, axis)
+    return _reorder(a, _API_OF_BLOCK)
 
 
-def _to_api_order(a, axis=-1):
+def _to_api_order(a):
     """Columns [o, i, f, g] (the loops' order) -> [i, f, g, o] (API)."""
-    return _reorder(a, _BLOCK_OF_API, axis)
+    return _reorder(a, _BLOCK_OF_API)
 
 
 @dataclass
@@ -381,9 +385,8 @@ def _forward(x, params, h0, c0, config, names=("x", "h0", "c0")):
     sig_h = activations.get(config.output_activation).kernel
     Wb = _to_loop_order(np.concatenate((W, b[None]), axis=0))  # (D+1, 4H): x_t W + b in one matmul
     U_loop = _to_loop_order(U)
-    R_loop = None
-    if R is not None:  # rows (sources) and columns (targets) both to the loop order
-        R_loop = _reorder(_reorder(R, _FGR_API_OF_BLOCK, 0), _FGR_API_OF_BLOCK, 1)
+    # FGR: rows (sources) and columns (targets) of R both to the loop order
+    R_loop = None if R is None else _reorder(R, _FGR_API_OF_BLOCK, axes=(0, 1))
 
     # xh[t] = [x_t, 1, h_{t-1}]: x and the constant 1 are written now, h_t by step t.
     xh = np.empty((T + 1, B, D + 1 + H), dtype=dtype)
@@ -407,8 +410,7 @@ def _forward(x, params, h0, c0, config, names=("x", "h0", "c0")):
     # peepholes, o must wait for c_t) and which gates are held constant.
     squashed = slice(0, 3 * H) if P is None else slice(H, 3 * H)
     hold_i, hold_o = not config.input_gate, not config.output_gate
-    cifg = config.coupled_input_forget
-    hold_f = not config.forget_gate and not cifg
+    hold_f, cifg = not config.forget_gate, config.coupled_input_forget  # CIFG needs f on
     # Per-step views, made by iterating in C rather than by indexing in the loop.
     per_gate = a4.transpose(0, 2, 1, 3)  # (T, 4, B, H): step t gives o_t, i_t, f_t, g_t
     steps = zip(acts, per_gate, hs[:-1], hs[1:], cs[:-1], cs[1:], out_act, strict=True)
@@ -662,7 +664,7 @@ def _backward(dhs_tm, cache: LSTMCache, dcT):
     if R is not None:
         gates_prev = cache.acts[:-1, :, : 3 * H].reshape((T - 1) * B, 3 * H)
         dR = gates_prev.T @ dz[1:, :, : 3 * H].reshape((T - 1) * B, 3 * H)
-        grads["R"] = _reorder(_reorder(dR, _FGR_BLOCK_OF_API, 0), _FGR_BLOCK_OF_API, 1)
+        grads["R"] = _reorder(dR, _FGR_BLOCK_OF_API, axes=(0, 1))
     dx = (dz_flat @ Wb[:D].T).reshape(T, B, D).transpose(1, 0, 2)
     return np.ascontiguousarray(dx), dh_next, dc, grads
 
