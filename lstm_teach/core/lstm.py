@@ -211,8 +211,9 @@ class LSTMCache:
     """The caches of every step of :func:`lstm_forward`, with batch-first views for plots.
 
     ``steps`` is the list of :class:`LSTMStepCache`, one per time step.
-    Views: :attr:`c`, :attr:`h` and :attr:`gates` (each (B, T, H)),
-    :meth:`step_gates`, :attr:`c0`, :attr:`h0`, :attr:`cT`, :attr:`hT`, :attr:`shape`.
+    Views: :attr:`c`, :attr:`h` and :attr:`gates` (each (B, T, H)), :attr:`x`,
+    :meth:`step`, :meth:`step_gates`, :attr:`c0`, :attr:`h0`, :attr:`cT`, :attr:`hT`,
+    :attr:`shape`, :attr:`dtype`.
     """
 
     steps: list
@@ -238,6 +239,19 @@ class LSTMCache:
     def gates(self) -> dict[str, np.ndarray]:
         """Gate activations by name ``"i"``, ``"f"``, ``"g"``, ``"o"``; each (B, T, H)."""
         return {n: np.stack([getattr(s, n) for s in self.steps], axis=1) for n in GATES}
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.steps[0].c.dtype
+
+    @property
+    def x(self) -> np.ndarray:
+        """The inputs, (B, T, D)."""
+        return np.stack([s.x for s in self.steps], axis=1)
+
+    def step(self, t: int) -> LSTMStepCache:
+        """The cache of step ``t`` (0-based)."""
+        return self.steps[t]
 
     def step_gates(self, t: int) -> np.ndarray:
         """The activations of step ``t`` (0-based), (4, B, H) in the order [i, f, g, o]."""

@@ -1,22 +1,7 @@
-"""The LSTM: one vectorised implementation that serves every variant.
+"""The LSTM kernel: the equations of :mod:`lstm_teach.core.lstm`, vectorised for speed.
 
-Equations (package notation, gate blocks in the order [i, f, g, o])::
-
-    z_t = x_t W + h_{t-1} U + b                     # (B, 4H): all four blocks in one matmul
-    i_t = sigma_g(z_i + P_i * c_{t-1})              # input gate      (peephole term optional)
-    f_t = sigma_g(z_f + P_f * c_{t-1})              # forget gate
-    g_t = sigma_c(z_g)                              # cell candidate
-    c_t = f_t * c_{t-1} + i_t * g_t                 # cell state: the constant error carousel
-    o_t = sigma_g(z_o + P_o * c_t)                  # output gate (sees the *new* cell state)
-    h_t = o_t * sigma_h(c_t)                        # hidden state / output
-
-A variant (see :class:`LSTMConfig`) changes only a few lines: a removed gate is
-held at 1, CIFG ties f = 1 - i, and the three activations are looked up by
-name. Full gate recurrence (FGR) adds ``a_{t-1} R`` to the gate pre-activations,
-where ``a_{t-1} = [i, f, o]_{t-1}`` (B, 3H) are the previous step's gate
-activations (zeros before the first step) and ``R`` is (3H, 3H). The parameter
-layout never changes: a removed gate keeps its columns in ``W``, ``U`` and
-``b``, which are ignored and receive a zero gradient.
+Same signatures, same variants (:class:`LSTMConfig`), same public cache views
+as the readable reference; tests hold the two equal to 1e-12 in float64.
 
 Why it is fast:
 
@@ -44,6 +29,7 @@ import numpy as np
 
 from ..core import activations
 from ..core._checks import as_float_array, check_finite, check_ndim, check_shape, describe
+from ..core.lstm import LSTMStepCache
 from ..core.lstm_config import GATES, LSTMConfig, resolve_config, validate_lstm_inputs
 
 # Inside the loops the four gate blocks are stored in the order [o, i, f, g], not
@@ -112,8 +98,11 @@ class LSTMCache:
         order [o, i, f].
     config : LSTMConfig
 
-    Batch-first views for plots and widgets: :attr:`c`, :attr:`h`, :attr:`gates`
-    (each (B, T, H)), :attr:`c0`, :attr:`h0`, :attr:`cT`, :attr:`hT`.
+    The public face, the same as the reference's :class:`lstm_teach.core.lstm.LSTMCache`:
+    :attr:`c`, :attr:`h`, :attr:`gates` (each (B, T, H)), :attr:`x`, :meth:`step`
+    (one step's named fields), :meth:`step_gates`, :attr:`c0`, :attr:`h0`,
+    :attr:`cT`, :attr:`hT`, :attr:`shape`, :attr:`dtype`. The fields above are the
+    kernel's own working arrays: no other module reads them.
     """
 
     xh: np.ndarray
@@ -161,6 +150,35 @@ class LSTMCache:
             name: self.acts[:, :, k * H : (k + 1) * H].transpose(1, 0, 2)
             for name, k in _API_TO_BLOCK.items()
         }
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The computation dtype (float32 or float64)."""
+        return self.acts.dtype
+
+    @property
+    def x(self) -> np.ndarray:
+        """The inputs, (B, T, D), in the computation dtype."""
+        return self.xs.transpose(1, 0, 2)
+
+    def step(self, t: int) -> LSTMStepCache:
+        """Step ``t`` (0-based; negative counts from the end) as the reference's step cache.
+
+        Views into this cache, not copies (do not modify them): ``x`` (B, D),
+        ``h_prev``, ``c_prev``, ``i``, ``f``, ``g``, ``o``, ``c``, ``s`` =
+        sigma_h(c), ``h`` (each (B, H)) and, with FGR, ``gates_prev`` (B, 3H).
+        """
+        T, _, H = self.out_act.shape
+        t = range(T)[t]
+        a = self.acts[t]
+        gate = {name: a[:, k * H : (k + 1) * H] for name, k in _API_TO_BLOCK.items()}
+        gates_prev = None
+        if self.config.full_gate_recurrence:  # the previous [i, f, o] (zeros before step 0)
+            gates_prev = (np.zeros((a.shape[0], 3 * H), dtype=a.dtype) if t == 0 else
+                          _reorder(self.acts[t - 1, :, : 3 * H], _FGR_BLOCK_OF_API))
+        return LSTMStepCache(x=self.xs[t], h_prev=self.hs_tm[t], c_prev=self.cs[t],
+                             c=self.cs[t + 1], s=self.out_act[t], h=self.hs_tm[t + 1],
+                             gates_prev=gates_prev, params=self.params, config=self.config, **gate)
 
     @property
     def c0(self) -> np.ndarray:
