@@ -28,9 +28,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core import activations
-from ..core._checks import as_float_array, check_finite, check_ndim, check_shape, describe
+from ..core._checks import as_float_array, check_ndim, describe
 from ..core.lstm import LSTMStepCache
-from ..core.lstm_config import GATES, LSTMConfig, resolve_config, validate_lstm_inputs
+from ..core.lstm_config import (
+    GATES,
+    LSTMConfig,
+    checked_array,
+    params_dict,
+    resolve_config,
+    validate_lstm_inputs,
+)
 
 # Inside the loops the four gate blocks are stored in the order [o, i, f, g], not
 # the API order [i, f, g, o]: the three sigmoid gates (o, i, f) are then one
@@ -270,12 +277,9 @@ def _forward(x, params, h0, c0, config, names=("x", "h0", "c0")):
             sig_h(c, sig_h_c)
             np.multiply(o_t, sig_h_c, out=h_t)
 
-    kept = {"W": W, "U": U, "b": b}
+    kept = params_dict(W, U, b, P, R)
     loop_params = {"Wb": Wb, "U": U_loop}
-    if P is not None:
-        kept["P"] = P
     if R is not None:
-        kept["R"] = R
         loop_params["R"] = R_loop
     return LSTMCache(xh=xh, xs=xh[:T, :, :D], hs_tm=hs, acts=acts, cs=cs, out_act=out_act,
                      params=kept, loop_params=loop_params, config=config)
@@ -527,13 +531,8 @@ def lstm_backward(dhs, cache, dcT=None):
     _check_cache(cache)
     B, T, D, H = cache.shape
     dtype = cache.acts.dtype
-    dhs = as_float_array("dhs", dhs)
-    check_shape("dhs", dhs, (B, T, H), "(B, T, H) matching the forward pass")
-    check_finite("dhs", dhs)
-    if dcT is not None:
-        dcT = as_float_array("dcT", dcT)
-        check_shape("dcT", dcT, (B, H), "(B, H)")
-        check_finite("dcT", dcT)
+    dhs = checked_array("dhs", dhs, (B, T, H), dtype, "(B, T, H) matching the forward pass")
+    dcT = checked_array("dcT", dcT, (B, H), dtype, "(B, H)")
     dhs_tm = np.ascontiguousarray(dhs.transpose(1, 0, 2), dtype=dtype)
     return _backward(dhs_tm, cache, dcT)
 
@@ -563,12 +562,7 @@ def lstm_step_backward(dh, dc, cache):
             f"cache must come from lstm_step_forward (one time step); got a cache with T={T}. "
             "Use lstm_backward for sequences."
         )
-    dh = as_float_array("dh", dh)
-    check_shape("dh", dh, (B, H), "(B, H)")
-    check_finite("dh", dh)
-    if dc is not None:
-        dc = as_float_array("dc", dc)
-        check_shape("dc", dc, (B, H), "(B, H)")
-        check_finite("dc", dc)
-    dx, dh_prev, dc_prev, grads = _backward(dh[None].astype(cache.acts.dtype), cache, dc)
+    dh = checked_array("dh", dh, (B, H), cache.dtype, "(B, H)")
+    dc = checked_array("dc", dc, (B, H), cache.dtype, "(B, H)")
+    dx, dh_prev, dc_prev, grads = _backward(dh[None], cache, dc)
     return dx[:, 0], dh_prev, dc_prev, grads
