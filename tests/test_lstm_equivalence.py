@@ -101,8 +101,10 @@ def test_step_functions_agree(name, dtype):
     h_k, c_k, cache_k = kl.lstm_step_forward(x[:, 0], h0, c0, params, config)
     close("h", h_r, h_k, dtype)
     close("c", c_r, c_k, dtype)
+    for field in ("x", "h_prev", "c_prev", "i", "f", "g", "o", "c", "s", "h"):
+        close(f"step cache .{field}", getattr(step, field), getattr(cache_k, field), dtype)
     for gate in "ifgo":
-        close(f"gate {gate}", getattr(step, gate), cache_k.gates[gate][:, 0], dtype)
+        close(f"gates[{gate!r}]", step.gates[gate], cache_k.gates[gate], dtype)
     for dc in (dcT, None):
         out_r = lt.lstm_step_backward(dhs[:, 0], dc, step)
         out_k = kl.lstm_step_backward(dhs[:, 0], dc, cache_k)

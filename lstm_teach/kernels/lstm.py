@@ -23,7 +23,7 @@ gate blocks [i, f, g, o].
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -330,8 +330,8 @@ def lstm_step_forward(x_t, h_prev, c_prev, params, config=None):
     -------
     h, c : np.ndarray, (B, H)
         The new hidden and cell state.
-    cache : LSTMCache
-        A one-step cache (T = 1): ``cache.gates["f"]`` is (B, 1, H).
+    cache : KernelStepCache
+        The reference's named step fields: ``cache.f``, ``cache.gates["f"]``, ... (B, H).
     """
     x_t = as_float_array("x_t", x_t)
     check_ndim("x_t", x_t, 2, "(B, D)")
@@ -341,7 +341,21 @@ def lstm_step_forward(x_t, h_prev, c_prev, params, config=None):
             "previous gate activations; use lstm_forward on the whole sequence"
         )
     cache = _forward(x_t[:, None, :], params, h_prev, c_prev, config, ("x_t", "h_prev", "c_prev"))
-    return cache.hs_tm[1].copy(), cache.cs[1].copy(), cache
+    return cache.hs_tm[1].copy(), cache.cs[1].copy(), KernelStepCache.of(cache)
+
+
+@dataclass
+class KernelStepCache(LSTMStepCache):
+    """The step cache of :func:`lstm_step_forward`: the reference's named fields (``x``,
+    ``h_prev``, ``c_prev``, ``i``, ``f``, ``g``, ``o``, ``c``, ``s``, ``h``, each (B, H)),
+    as views of the one-step kernel cache that :func:`lstm_step_backward` runs on."""
+
+    kernel: LSTMCache | None = None
+
+    @classmethod
+    def of(cls, cache: LSTMCache) -> KernelStepCache:
+        step = cache.step(0)
+        return cls(**{f.name: getattr(step, f.name) for f in fields(step)}, kernel=cache)
 
 
 # --------------------------------------------------------------------------- backward
@@ -555,6 +569,8 @@ def lstm_step_backward(dh, dc, cache):
     grads : dict
         Same keys and shapes as the params.
     """
+    if isinstance(cache, KernelStepCache):
+        cache = cache.kernel
     _check_cache(cache)
     B, T, D, H = cache.shape
     if T != 1:
