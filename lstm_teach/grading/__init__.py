@@ -104,6 +104,7 @@ nbgrader replaces ``### STUB`` regions with its own plain stub.
 
 from .checks import Exercise, exercise_sets, exercises_for, register, run_check
 from .feedback import CheckResult
+from .guard import needs
 
 
 def check(name: str, obj, **kwargs) -> CheckResult:
@@ -126,4 +127,5 @@ def check(name: str, obj, **kwargs) -> CheckResult:
     return run_check(name, obj, **kwargs)
 
 
-__all__ = ["CheckResult", "Exercise", "check", "exercise_sets", "exercises_for", "register"]
+__all__ = ["CheckResult", "Exercise", "check", "exercise_sets", "exercises_for", "needs",
+           "register"]

@@ -11,7 +11,14 @@ For each ``solutions/NN_name.ipynb`` the generator writes ``exercises/NN_name.ip
 * ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` regions are removed;
 * outputs, execution counts and transient metadata are stripped; graded and
   locked cells are made non-deletable and read-only; the notebook metadata
-  records which exercise set it is (the grader reads it).
+  records which exercise set it is (the grader reads it) and a digest of the
+  notebook as built (``build_digest``).
+
+``lstm-teach exercises build`` never overwrites an exercise that someone has
+edited since the last build (its content no longer matches its own
+``build_digest``): it names the files, writes nothing and exits 1, unless
+``--force`` is given. Exercises are for instructors to generate; a learner's
+own work lives in the working copy that ``make lab`` serves.
 
 Before generating, each solution is validated against the check registry
 (:mod:`lstm_teach.grading.checks`): every registered exercise of the set has
@@ -48,6 +55,8 @@ MARKDOWN_STUB = "YOUR ANSWER HERE"
 NBGRADER_SCHEMA = 3
 #: Notebook-level metadata key written by the generator and read by the grader.
 METADATA_KEY = "lstm_teach"
+#: Key (inside METADATA_KEY) of the digest of the exercise as built.
+DIGEST_KEY = "build_digest"
 
 _CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([A-Za-z0-9_.\-]+)["']""")
 _TRANSIENT_CELL_KEYS = ("execution", "ExecuteTime", "collapsed", "scrolled", "jupyter")
@@ -264,6 +273,42 @@ def build_exercise(solution, exercise_set: str, source_name: str):
     return nb
 
 
+def content_digest(nb_dict: dict) -> str:
+    """A digest of a notebook's content (ignoring its own ``build_digest`` and JSON layout).
+
+    ``nb_dict`` is the notebook as plain JSON data (``json.loads`` of the file). Sources
+    stored as lists of lines are joined first, so the digest does not depend on how a
+    program wrote the file, only on what it holds.
+    """
+    data = json.loads(json.dumps(nb_dict))  # a deep copy of plain data
+    data.get("metadata", {}).get(METADATA_KEY, {}).pop(DIGEST_KEY, None)
+    for cell in data.get("cells", []):
+        if isinstance(cell.get("source"), list):
+            cell["source"] = "".join(cell["source"])
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _with_digest(nb) -> str:
+    """Render ``nb`` with the digest of its own content in its metadata."""
+    nb.metadata[METADATA_KEY].pop(DIGEST_KEY, None)
+    nb.metadata[METADATA_KEY][DIGEST_KEY] = content_digest(json.loads(render(nb)))
+    return render(nb)
+
+
+def edited_since_build(path) -> bool:
+    """True when the notebook at ``path`` is not what a build wrote (no digest, or another one).
+
+    Running a cell (outputs), editing a cell or saving other metadata all count as edits.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        recorded = data.get("metadata", {}).get(METADATA_KEY, {}).get(DIGEST_KEY)
+    except (OSError, ValueError, AttributeError):
+        return True
+    return recorded is None or recorded != content_digest(data)
+
+
 def build_all(solutions_dir) -> dict[str, str]:
     """Generate every exercise: ``{file name: notebook text}``.
 
@@ -288,7 +333,7 @@ def build_all(solutions_dir) -> dict[str, str]:
             problems.extend(f"{path.name}: {p}" for p in found)
             continue
         try:
-            outputs[path.name] = render(build_exercise(nb, exercise_set, path.name))
+            outputs[path.name] = _with_digest(build_exercise(nb, exercise_set, path.name))
         except BuildError as exc:
             problems.append(str(exc))
     if problems:
@@ -325,6 +370,18 @@ def cli_build(args) -> int:
         print(f"exercises build failed:\n{exc}", file=sys.stderr)
         return 1
     out_dir = Path(args.exercises)
+    changed = [out_dir / name for name, text in built.items()
+               if (out_dir / name).exists()
+               and (out_dir / name).read_text(encoding="utf-8") != text]
+    edited = [path for path in changed if edited_since_build(path)]
+    if edited and not getattr(args, "force", False):
+        print("exercises build refused: these exercises were edited since the last build "
+              "(or were not written by it), and building would overwrite them:", file=sys.stderr)
+        for path in edited:
+            print(f"  {path}", file=sys.stderr)
+        print("Nothing was written. Keep your work elsewhere (`make lab` serves a working copy "
+              "in work/), or rerun with --force to overwrite.", file=sys.stderr)
+        return 1
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, text in built.items():
         target = out_dir / name
