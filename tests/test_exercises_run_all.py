@@ -45,7 +45,7 @@ def test_run_all_on_a_fresh_exercise_reaches_every_check(path):
               and any(o.get("output_type") == "error" for o in c.get("outputs", []))]
     assert not errors, f"{path.name}: Run All stops at cell {errors[0][0]}: {errors[0][1][:500]}"
     graded = [(i, c) for i, c in enumerate(nb.cells)
-              if c.metadata.get("nbgrader", {}).get("grade")]
+              if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
     names = [c.metadata["nbgrader"]["grade_id"] for _, c in graded]
     assert sorted(names) == sorted(ex.name for ex in checks.exercises_for(path.stem))
     for index, cell in graded:

@@ -187,3 +187,17 @@ def test_running_an_exercise_counts_as_an_edit_but_reformatting_does_not(tmp_pat
     nb["cells"][1]["execution_count"] = 1
     target.write_text(json.dumps(nb), encoding="utf-8")
     assert generate.edited_since_build(target)
+
+
+def test_a_written_answer_is_a_zero_point_manually_graded_nbgrader_cell():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("Why?\n### BEGIN SOLUTION\nBecause.\n"
+                                              "### END SOLUTION")]
+    annotate_solution(nb, "07_variants")
+    meta = nb.cells[0].metadata["nbgrader"]
+    assert meta["solution"] and meta["grade"] and meta["points"] == 0 and not meta["locked"]
+    exercise = build_exercise(nb, "07_variants", "07_variants.ipynb")
+    assert exercise.cells[0].source == "Why?\nYOUR ANSWER HERE"
+    assert "editable" not in exercise.cells[0].metadata  # the learner writes here
+    nb.cells[0].metadata["nbgrader"].update(grade=False)
+    assert any("written answer" in p for p in validate_solution(nb, "07_variants"))

@@ -137,7 +137,12 @@ def _definition_name(source: str) -> str | None:
     return None if match is None else (match.group(1) or match.group(2))
 
 
-def _solution_metadata(grade_id: str) -> dict:
+def _solution_metadata(grade_id: str, cell_type: str = "code") -> dict:
+    if cell_type == "markdown":
+        # nbgrader requires a written answer to be a "manually graded answer" cell. It is
+        # worth 0 points, so nbgrader's total stays the registered total of the checks.
+        return {"grade": True, "grade_id": grade_id, "locked": False, "points": 0,
+                "schema_version": NBGRADER_SCHEMA, "solution": True, "task": False}
     return {"grade": False, "grade_id": grade_id, "locked": False,
             "schema_version": NBGRADER_SCHEMA, "solution": True, "task": False}
 
@@ -165,7 +170,7 @@ def annotate_solution(nb, exercise_set: str) -> None:
             while grade_id in used:
                 grade_id, k = f"{base}{k}", k + 1
             used.add(grade_id)
-            cell.metadata["nbgrader"] = _solution_metadata(grade_id)
+            cell.metadata["nbgrader"] = _solution_metadata(grade_id, cell.cell_type)
         elif len(calls) == 1:
             ex = checks.get_exercise(calls[0])
             used.add(ex.name)
@@ -194,6 +199,9 @@ def validate_solution(nb, exercise_set: str) -> list[str]:
             problems.append(f"{where} has a solution region but no nbgrader metadata "
                             "'solution: true' (run the annotate command)")
         if cell.cell_type != "code":
+            if meta.get("solution") and (not meta.get("grade") or meta.get("points") != 0):
+                problems.append(f"{where} is a written answer: nbgrader needs it marked "
+                                "'grade: true' with 'points: 0' (run the annotate command)")
             continue
         calls = check_calls(cell.source)
         for name in calls:
@@ -260,7 +268,7 @@ def build_exercise(solution, exercise_set: str, source_name: str):
         if cell.cell_type in ("code", "markdown"):
             cell.source = strip_solutions(cell.source, cell.cell_type, where)
         meta = cell.metadata.get("nbgrader", {})
-        if meta.get("locked") or meta.get("grade"):
+        if meta.get("locked") or (meta.get("grade") and not meta.get("solution")):
             cell.metadata["deletable"] = False
             cell.metadata["editable"] = False
     for key in _TRANSIENT_NB_KEYS:
