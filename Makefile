@@ -27,8 +27,8 @@ PORT ?= 8888
 IP ?= 127.0.0.1
 JUPYTER_ARGS ?=
 # The learner's working copy: `make lab` serves work/ (untracked, see .gitignore), a copy
-# of notebooks/ and exercises/ made once and never overwritten, so `git pull` never fights
-# the learner's edits and autosave never touches a tracked file.
+# of notebooks/, exercises/ and solutions/ made once and never overwritten, so `git pull`
+# never fights the learner's edits and autosave never touches a tracked file.
 WORK := work
 START_NOTEBOOK := notebooks/00_start_here.ipynb
 # Project Jupyter settings (lab/page_config.json turns off the news/update toast); added

@@ -18,12 +18,15 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
-from tests.test_hygiene import NOTEBOOKS, REPO_ROOT
-
 pytest.importorskip("jupyter_server", reason="jupyter_server is not installed")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = [p for folder in ("notebooks", "solutions", "exercises", "apps")
+             for p in sorted((REPO_ROOT / folder).glob("*.ipynb"))]
 
 
 def _free_port() -> int:

@@ -2,8 +2,8 @@
 
 ``make lab`` serves the working copy, not the tracked notebooks, so that the learner's
 edits, outputs and autosaves never touch a file that ``git pull`` updates. The copy holds
-``notebooks/`` and ``exercises/`` side by side (the lessons link to each other with
-relative paths, which keep working).
+``notebooks/``, ``exercises/`` and ``solutions/`` side by side (the lessons link to each
+other with relative paths, which keep working).
 
 A notebook is copied only when the working copy does not have it yet: a new lesson that
 arrives with ``git pull`` appears on the next ``make lab``; a notebook already in the
@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-COURSE_DIRS = ("notebooks", "exercises")
+COURSE_DIRS = ("notebooks", "exercises", "solutions")
 ORIGIN_FILE = ".course-origin.json"
 
 
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("work", type=Path, help="the working-copy folder (make lab: work)")
     args = parser.parse_args(argv)
     fresh = not args.work.exists()
-    copied, changed = sync(args.work)
+    copied, changed = sync(args.work, REPO_ROOT)
     if fresh:
         print(f"Made your working copy of the course in {args.work}/ (yours to edit; "
               "`git pull` never touches it).")
