@@ -11,7 +11,6 @@
 #   IP            JupyterLab address (default 127.0.0.1; 0.0.0.0 to serve other machines)
 #   JUPYTER_ARGS  extra arguments for `jupyter lab`, e.g. JUPYTER_ARGS="--ip=0.0.0.0"
 #   WORKERS       pytest-xdist workers for `make test` (default 2)
-#   QUICK         LSTM_TEACH_QUICK for `make test` (default 1: the small CI setting)
 #   PYTEST_ARGS   extra arguments for pytest, e.g. PYTEST_ARGS="-k lstm -x"
 
 SHELL := bash
@@ -27,14 +26,29 @@ STAMP := $(VENV)/.lstm-teach-installed
 PORT ?= 8888
 IP ?= 127.0.0.1
 JUPYTER_ARGS ?=
+# The learner's working copy: `make lab` serves work/ (untracked, see .gitignore), a copy
+# of notebooks/, exercises/ and solutions/ made once and never overwritten, so `git pull`
+# never fights the learner's edits and autosave never touches a tracked file.
+WORK := work
 START_NOTEBOOK := notebooks/00_start_here.ipynb
+# Project Jupyter settings (lab/page_config.json turns off the news/update toast); added
+# to Jupyter's config search path, so a learner's own ~/.jupyter settings still apply.
+LAB_CONFIG := $(CURDIR)/tools/jupyter-config
 
 WORKERS ?= 2
-QUICK ?= 1
 PYTEST_ARGS ?=
-# One BLAS thread per test process: the xdist workers already fill both cores, and
-# oversubscribed OpenBLAS threads spin-wait (10-50x slower matmuls under load).
+# `make test` runs the course in exactly the learner's setting: the environment of
+# `make lab`, with LSTM_TEACH_QUICK removed (the lessons do not read it any more; removing
+# it guards against a value left over in the caller's shell). Only two variables differ,
+# and neither changes a single number the notebooks compute:
+# * MPLBACKEND=Agg draws figures off screen instead of inline (same figures, no display);
+# * one BLAS thread per test process: the xdist workers already fill both cores, and
+#   oversubscribed OpenBLAS threads spin-wait (10-50x slower matmuls under load). Every
+#   lesson seeds its generators explicitly, and the thread count changes at most the
+#   order of floating-point additions inside a matmul (last-bit rounding), which no
+#   notebook assertion is sensitive to.
 BLAS_THREADS := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+TEST_ENV := env -u LSTM_TEACH_QUICK MPLBACKEND=Agg $(BLAS_THREADS)
 # nbval runs every notebook found here; a folder that does not exist yet is left out.
 NOTEBOOK_DIRS := $(wildcard notebooks solutions)
 
@@ -42,7 +56,7 @@ NOTEBOOK_DIRS := $(wildcard notebooks solutions)
 
 help:  ## list the targets
 	@echo "lstm-teach. The two commands:"
-	@echo "  make lab    start JupyterLab on the course (opens $(START_NOTEBOOK))"
+	@echo "  make lab    start JupyterLab on your working copy of the course ($(WORK)/)"
 	@echo "  make test   run the whole test suite (unit tests, every notebook, hygiene)"
 	@echo "Other targets:"
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-13s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -53,7 +67,8 @@ $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
 	  echo "error: lstm-teach needs Python 3.11 or later; '$(PYTHON)' is" \
 	       "$$($(PYTHON) --version 2>&1). Try: make PYTHON=python3.11 ..." >&2; exit 1; }
-	$(PYTHON) -m venv $(VENV) || { \
+	@echo "creating $(VENV) with $(PYTHON) -m venv"
+	@$(PYTHON) -m venv $(VENV) || { \
 	  echo "error: could not create $(VENV). On Debian/Ubuntu: apt-get install python3-venv" >&2; \
 	  exit 1; }
 
@@ -69,7 +84,10 @@ install: $(STAMP)  ## create .venv and install the kit (only when pyproject.toml
 # the environment, so the URL printed below is exactly the one the server accepts.
 # --port-retries=0: if PORT is taken, fail instead of silently moving to another port.
 # .venv/bin goes first on PATH, so JupyterLab's terminals find `lstm-teach` and `python`.
-lab: $(STAMP)  ## start JupyterLab on the course (PORT, IP, JUPYTER_ARGS)
+# The server's root is the working copy $(WORK)/; tools/working_copy.py copies in only the
+# notebooks that are not there yet (a new lesson after `git pull`), never over your work.
+lab: $(STAMP)  ## start JupyterLab on your working copy work/ (PORT, IP, JUPYTER_ARGS)
+	@$(PY) tools/working_copy.py $(WORK)
 	@token="$${JUPYTER_TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_hex(24))')}"; \
 	ip='$(IP)'; port='$(PORT)'; args=(); next=''; \
 	for arg in $(JUPYTER_ARGS); do \
@@ -97,21 +115,24 @@ lab: $(STAMP)  ## start JupyterLab on the course (PORT, IP, JUPYTER_ARGS)
 	echo "  (Stop the server with Ctrl-C, twice.)"; \
 	echo; \
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" JUPYTER_TOKEN="$$token" \
+	  JUPYTER_CONFIG_PATH="$(LAB_CONFIG)$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	  exec $(VENV)/bin/jupyter lab \
+	  --ServerApp.root_dir='$(CURDIR)/$(WORK)' \
 	  --ServerApp.ip="$$ip" --ServerApp.port="$$port" --ServerApp.port_retries=0 \
+	  --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
 	  --LabApp.default_url='/lab/tree/$(START_NOTEBOOK)' "$${args[@]}"
 
 # One pytest run decides pass or fail: unit tests (tests/), every lesson and solution
 # notebook through nbval, the exercise-sync check and the hygiene checks. loadscope keeps
 # each notebook on one worker, which nbval needs.
 test: $(STAMP)  ## run the whole suite: unit tests + nbval over notebooks/ and solutions/
-	MPLBACKEND=Agg LSTM_TEACH_QUICK=$(QUICK) $(BLAS_THREADS) $(PY) -m pytest \
+	$(TEST_ENV) $(PY) -m pytest \
 	  -n $(WORKERS) --dist loadscope --nbval-lax \
 	  tests $(NOTEBOOK_DIRS) $(PYTEST_ARGS)
 
 test-browser: $(STAMP)  ## only the real-browser tests (need chromium + the browser extra)
 	@if [ ! -d tests/browser ]; then echo "no browser tests yet (tests/browser/)"; exit 0; fi
-	MPLBACKEND=Agg LSTM_TEACH_QUICK=$(QUICK) $(BLAS_THREADS) $(PY) -m pytest -m browser tests/browser $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest -m browser tests/browser $(PYTEST_ARGS)
 
 # --- everyday helpers ------------------------------------------------------------
 
@@ -121,7 +142,7 @@ lint: $(STAMP)  ## ruff check (the config lives in pyproject.toml)
 strip: $(STAMP)  ## remove outputs, execution counts and widget state from every notebook
 	$(PY) tools/strip_notebooks.py notebooks solutions exercises apps
 
-exercises: $(STAMP)  ## regenerate exercises/ from solutions/ (never edit exercises/ by hand)
+exercises: $(STAMP)  ## INSTRUCTORS ONLY: regenerate exercises/ from solutions/ (refuses to overwrite edits)
 	$(VENV)/bin/lstm-teach exercises build
 
 bench: $(STAMP)  ## time the LSTM against its peers and limits (BENCH_ARGS="--quick")

@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
         q = esub.add_parser(action, help=helptext)
         q.add_argument("--solutions", default="solutions", metavar="DIR")
         q.add_argument("--exercises", default="exercises", metavar="DIR")
+        if action == "build":
+            q.add_argument("--force", action="store_true",
+                           help="overwrite exercises even if they were edited since the last "
+                                "build (the build refuses otherwise)")
         q.set_defaults(func=_handler(f"lstm_teach.grading.generate:cli_{action}"))
 
     return parser

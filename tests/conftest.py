@@ -1,8 +1,11 @@
 """Shared pytest setup for the kit's tests.
 
-* The small CI setting and a headless plotting backend are the defaults under pytest,
-  also for the Jupyter kernels that nbval starts (they inherit this environment).
-  ``make test`` sets both explicitly; a plain ``pytest`` gets the same.
+* The notebooks run in the learner's setting, the one ``make lab`` gives: the
+  ``LSTM_TEACH_QUICK`` switch is removed from the environment, so neither pytest nor the
+  Jupyter kernels that nbval starts (they inherit this environment) can see a value
+  left over in the shell. (The reproductions keep ``quick``; their tests pass it
+  explicitly.) A headless plotting backend is the default, as in ``make test``; it
+  changes how figures are shown, never what is computed.
 * Notebooks kept under tests/ (for example broken submissions for the grader tests) are
   test data, never executed by nbval.
 * BLAS runs one thread per process: pytest-xdist already keeps both cores busy, and
@@ -25,7 +28,7 @@ import numpy as np  # noqa: E402  (after the thread settings above)
 import pytest  # noqa: E402
 
 os.environ.setdefault("MPLBACKEND", "Agg")
-os.environ.setdefault("LSTM_TEACH_QUICK", "1")
+os.environ.pop("LSTM_TEACH_QUICK", None)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,7 +57,7 @@ def pytest_report_header(config):
         for module, _ in OPTIONAL_PEERS.values()
     )
     return [
-        f"lstm-teach: LSTM_TEACH_QUICK={os.environ.get('LSTM_TEACH_QUICK')!r}, "
+        f"lstm-teach: the learner's setting (no LSTM_TEACH_QUICK), "
         f"MPLBACKEND={os.environ.get('MPLBACKEND')!r}; optional peers: {peers}"
     ]
 

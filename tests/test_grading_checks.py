@@ -50,7 +50,7 @@ def graded_calls(path: Path) -> list[tuple[str, str]]:
     nb = json.loads(path.read_text(encoding="utf-8"))
     calls = []
     for cell in nb["cells"]:
-        if cell["metadata"].get("nbgrader", {}).get("grade"):
+        if cell["cell_type"] == "code" and cell["metadata"].get("nbgrader", {}).get("grade"):
             match = re.search(r'check\("([\w]+)",\s*(\w+)\)', "".join(cell["source"]))
             calls.append((match.group(1), match.group(2)))
     return calls

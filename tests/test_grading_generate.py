@@ -145,3 +145,59 @@ def test_cell_ids_are_stable_for_notebooks_without_ids(tmp_path):
     first = [c.id for c in generate.read_notebook(path).cells]
     assert first == [c.id for c in generate.read_notebook(path).cells]
     assert len(set(first)) == 3
+
+
+def test_build_refuses_to_overwrite_an_edited_exercise(tmp_path, repo_root, capsys):
+    """An exercise edited since the last build stops the build, which writes nothing."""
+    out = tmp_path / "exercises"
+    args = argparse.Namespace(solutions=str(repo_root / "solutions"), exercises=str(out),
+                              force=False)
+    assert generate.cli_build(args) == 0
+    target = out / "01_iir_filter.ipynb"
+    assert not generate.edited_since_build(target)
+    nb = json.loads(target.read_text(encoding="utf-8"))
+    nb["cells"][3]["source"] = "def iir_filter(x, w, b=1.0):\n    return x  # my work\n"
+    edited = json.dumps(nb, indent=1) + "\n"
+    target.write_text(edited, encoding="utf-8")
+    other = out / "02_simple_rnn.ipynb"
+    other.write_text(other.read_text(encoding="utf-8").replace("rnn_step_forward", "rnn_step"),
+                     encoding="utf-8")
+    capsys.readouterr()
+
+    assert generate.cli_build(args) == 1
+    err = capsys.readouterr().err
+    assert "refused" in err and str(target) in err and str(other) in err and "--force" in err
+    assert target.read_text(encoding="utf-8") == edited  # left exactly as the learner had it
+
+    args.force = True
+    assert generate.cli_build(args) == 0
+    assert not generate.edited_since_build(target)
+    assert "my work" not in target.read_text(encoding="utf-8")
+
+
+def test_running_an_exercise_counts_as_an_edit_but_reformatting_does_not(tmp_path, repo_root):
+    out = tmp_path / "exercises"
+    args = argparse.Namespace(solutions=str(repo_root / "solutions"), exercises=str(out),
+                              force=False)
+    assert generate.cli_build(args) == 0
+    target = out / "03_gated_cell.ipynb"
+    nb = json.loads(target.read_text(encoding="utf-8"))
+    target.write_text(json.dumps(nb, indent=4, sort_keys=False), encoding="utf-8")
+    assert not generate.edited_since_build(target)  # same content, other layout
+    nb["cells"][1]["execution_count"] = 1
+    target.write_text(json.dumps(nb), encoding="utf-8")
+    assert generate.edited_since_build(target)
+
+
+def test_a_written_answer_is_a_zero_point_manually_graded_nbgrader_cell():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("Why?\n### BEGIN SOLUTION\nBecause.\n"
+                                              "### END SOLUTION")]
+    annotate_solution(nb, "07_variants")
+    meta = nb.cells[0].metadata["nbgrader"]
+    assert meta["solution"] and meta["grade"] and meta["points"] == 0 and not meta["locked"]
+    exercise = build_exercise(nb, "07_variants", "07_variants.ipynb")
+    assert exercise.cells[0].source == "Why?\nYOUR ANSWER HERE"
+    assert "editable" not in exercise.cells[0].metadata  # the learner writes here
+    nb.cells[0].metadata["nbgrader"].update(grade=False)
+    assert any("written answer" in p for p in validate_solution(nb, "07_variants"))

@@ -1,13 +1,15 @@
 """Repository hygiene: every course notebook is committed clean, and the code is ruff clean.
 
 A notebook is clean when it is valid nbformat, has no outputs, no execution counts, no
-saved widget state (notebook metadata ``widgets``), no per-cell execution timing, and uses
-the ``python3`` kernel spec. ``make strip`` fixes all of these.
+saved widget state (notebook metadata ``widgets``), no per-cell execution timing, and
+carries exactly the ``kernelspec`` and ``language_info`` that JupyterLab 4 with ipykernel
+writes, so that opening and saving it changes nothing. ``make strip`` fixes all of these.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import importlib.util
 import subprocess
 import sys
@@ -41,6 +43,7 @@ def _id(path: Path) -> str:
     return str(path.relative_to(REPO_ROOT))
 
 
+@functools.cache
 def load_strip_tool():
     """Import tools/strip_notebooks.py (a script, not part of the package)."""
     spec = importlib.util.spec_from_file_location(
@@ -54,9 +57,11 @@ def load_strip_tool():
 def hygiene_problems(nb: nbformat.NotebookNode) -> list[str]:
     """Everything that keeps ``nb`` from being commit-ready, one line per problem."""
     problems = []
-    kernel = nb.metadata.get("kernelspec", {}).get("name")
-    if kernel != "python3":
-        problems.append(f"kernelspec name is {kernel!r}, expected 'python3'")
+    tool = load_strip_tool()
+    for key, expected in (("kernelspec", tool.KERNELSPEC), ("language_info", tool.LANGUAGE_INFO)):
+        if nb.metadata.get(key) != expected:
+            problems.append(f"metadata {key} is {nb.metadata.get(key)!r}, expected {expected!r} "
+                            "(what JupyterLab + ipykernel write on save)")
     if "widgets" in nb.metadata:
         problems.append("notebook metadata holds saved widget state ('widgets')")
     for index, cell in enumerate(nb.cells):
@@ -109,7 +114,8 @@ def _dirty_notebook() -> nbformat.NotebookNode:
 
 def test_strip_tool_removes_every_problem_and_keeps_content(tmp_path):
     dirty = _dirty_notebook()
-    assert len(hygiene_problems(dirty)) == 5  # kernel, widgets, outputs, count, timing
+    # kernelspec, language_info, widgets, outputs, count, timing
+    assert len(hygiene_problems(dirty)) == 6
     path = tmp_path / "dirty.ipynb"
     nbformat.write(dirty, path)
 

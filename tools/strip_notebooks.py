@@ -6,8 +6,11 @@ only when stripping changes it. ``--check`` rewrites nothing and exits 1 when so
 notebook would change, listing it.
 
 Stripping removes exactly what the hygiene test (tests/test_hygiene.py) forbids:
-outputs, execution counts, saved widget state, per-cell execution timing; and it sets the
-kernel spec to ``python3``. Everything else (cell ids, nbgrader metadata, tags) is kept.
+outputs, execution counts, saved widget state, per-cell execution timing; and it writes
+the notebook metadata that JupyterLab 4 with ipykernel writes when it saves a notebook
+(``kernelspec`` and ``language_info`` below), so that opening and saving an unchanged
+notebook changes nothing and never marks it modified. Everything else (cell ids,
+nbgrader metadata, tags) is kept.
 """
 
 from __future__ import annotations
@@ -18,13 +21,29 @@ from pathlib import Path
 
 import nbformat
 
-KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+# The kernel spec that ipykernel installs (`jupyter kernelspec list`: python3), exactly as
+# JupyterLab 4 copies it into a notebook it saves.
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+# ipykernel's kernel_info reply (`language_info`), which JupyterLab writes into the
+# notebook once a kernel has started. Only `version` depends on the machine: this is the
+# Python of the course's reference environment (.venv on the CI machine). On another
+# Python, JupyterLab updates that one field when a kernel starts.
+LANGUAGE_INFO = {
+    "codemirror_mode": {"name": "ipython", "version": 3},
+    "file_extension": ".py",
+    "mimetype": "text/x-python",
+    "name": "python",
+    "nbconvert_exporter": "python",
+    "pygments_lexer": "ipython3",
+    "version": "3.11.7",
+}
 
 
 def strip_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Strip ``nb`` in place and return it."""
     nb.metadata.pop("widgets", None)  # saved ipywidgets state
     nb.metadata["kernelspec"] = nbformat.from_dict(KERNELSPEC)
+    nb.metadata["language_info"] = nbformat.from_dict(LANGUAGE_INFO)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)  # timestamps added by nbclient
         if cell.cell_type == "code":
@@ -61,7 +80,7 @@ def strip_file(path: Path, check: bool = False) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", type=Path, default=[Path("notebooks"),
-                        Path("solutions"), Path("exercises")])
+                        Path("solutions"), Path("exercises"), Path("apps")])
     parser.add_argument("--check", action="store_true",
                         help="change nothing; exit 1 if any notebook needs stripping")
     args = parser.parse_args(argv)

@@ -34,8 +34,9 @@ Conventions for exercise authors
    comments in the solution and become ``<code>`` in the exercise, placed at
    the marker's indentation (extra spaces after ``### STUB `` indent further).
    ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` regions are removed
-   from the exercise: use them for the ``assert``s with which a solution
-   notebook checks its own claims.
+   from the exercise. nbgrader allows them only in graded cells, where they
+   hold ``assert result.passed``; a demo cell asserts its claims in the open,
+   inside ``with needs(...)``.
 2. **Register the checks** in a module ``lstm_teach/grading/sets/nbNN_name.py``
    (every module there is imported automatically)::
 
@@ -57,8 +58,12 @@ Conventions for exercise authors
    the learner's function on inputs that isolate one term, or compare its
    output with references into which a known mistake was put on purpose
    (see :mod:`lstm_teach.grading.lstm_diagnosis` for the LSTM helpers).
-3. **One graded cell per exercise**, containing exactly one
-   ``check("my_function", my_function)`` call.
+3. **One graded cell per exercise**, containing exactly one check call::
+
+       result = check("my_function", my_function)
+       ### BEGIN HIDDEN TESTS
+       assert result.passed, result.message  # what nbgrader's autograder scores
+       ### END HIDDEN TESTS
 4. **Metadata and build.** ``python -m lstm_teach.grading.generate annotate
    solutions/NN_name.ipynb`` writes the nbgrader metadata (answer cells from
    the markers; graded cells from the ``check`` calls, with the registered
@@ -95,15 +100,24 @@ to the results file, or replace ``check``); treat the score as feedback for
 honest work and read submissions when the stakes are high.
 
 nbgrader (optional: ``pip install -e '.[grading]'``): the notebooks carry
-nbgrader metadata (schema 3), so ``solutions/`` can serve as nbgrader's
-source directory. nbgrader scores a test cell by whether it raises, so set
-``LSTM_TEACH_STRICT_CHECKS=1`` in the environment of ``nbgrader autograde``:
-a failed check then raises ``AssertionError`` after printing its feedback.
-nbgrader replaces ``### STUB`` regions with its own plain stub.
+nbgrader metadata (schema 3), so ``solutions/`` serves as nbgrader's source
+folder as it is, with nbgrader's default configuration. Each graded cell is
+``result = check(...)`` followed by a hidden test ``assert result.passed``:
+nbgrader (and our generator) remove it from the student version and nbgrader's
+autograder puts it back, so an untouched notebook scores 0 and a solved one full
+marks, with no environment variable. A written (markdown) answer is a manually
+graded nbgrader cell worth 0 points. ``### STUB`` regions (the bug zoo) need
+:mod:`lstm_teach.grading.nbgrader_stubs` in ``nbgrader_config.py`` to hand out
+the same code as ``exercises/``.
+
+Demo cells that call the learner's functions are wrapped in :class:`needs`
+(``with needs(my_function): ...``): while the function is unfinished or wrong,
+the cell prints one line of advice instead of stopping Run All.
 """
 
 from .checks import Exercise, exercise_sets, exercises_for, register, run_check
 from .feedback import CheckResult
+from .guard import needs
 
 
 def check(name: str, obj, **kwargs) -> CheckResult:
@@ -126,4 +140,5 @@ def check(name: str, obj, **kwargs) -> CheckResult:
     return run_check(name, obj, **kwargs)
 
 
-__all__ = ["CheckResult", "Exercise", "check", "exercise_sets", "exercises_for", "register"]
+__all__ = ["CheckResult", "Exercise", "check", "exercise_sets", "exercises_for", "needs",
+           "register"]

@@ -111,6 +111,22 @@ def max_score(exercise_set: str) -> int:
 # --------------------------------------------------------------------------- running
 
 
+def check_status(name: str, obj, **kwargs) -> str:
+    """``"passed"``, ``"failed"`` or ``"not attempted"``: the verdict of a check, silently.
+
+    Prints nothing, records nothing and never raises (not even in strict mode): what
+    :class:`lstm_teach.grading.guard.needs` asks before it explains a failed demo cell.
+    """
+    exercise = get_exercise(name)
+    try:
+        exercise.func(obj, **kwargs)
+    except NotAttempted:
+        return "not attempted"
+    except Exception:  # Incorrect, or anything the learner's code raised
+        return "failed"
+    return "passed"
+
+
 def run_check(name: str, obj, *, verbose: bool = True, record: bool = True,
               **kwargs) -> CheckResult:
     """Run the check ``name`` on the learner's ``obj``; print and return the result.

@@ -108,6 +108,8 @@ def _ipython_execution_count():
 
 
 def _is_library_frame(filename: str) -> bool:
+    if filename.endswith((".pyx", ".pxd")):  # compiled numpy code, e.g. Generator.choice
+        return True
     path = os.path.abspath(filename)
     return any(path.startswith(d + os.sep) for d in (_PACKAGE_DIR, _NUMPY_DIR, _STDLIB_DIR))
 

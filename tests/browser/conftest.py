@@ -7,8 +7,9 @@ Everything here is local and disposable:
   notebooks from a temporary folder, so a test can never change a committed notebook.
   They get their own Jupyter config, settings, workspace and runtime folders, so nothing
   from the user's ~/.jupyter leaks in, and JupyterLab's news and update checks are off.
-* The kernels they start get ``LSTM_TEACH_QUICK=1`` and **no** ``MPLBACKEND``: the
-  explorers must draw through matplotlib's inline backend to show a picture.
+* The kernels they start run the learner's setting (no ``LSTM_TEACH_QUICK``) and get
+  **no** ``MPLBACKEND``: the explorers must draw through matplotlib's inline backend to
+  show a picture.
 * The browser is the system's Chromium (``/usr/bin/chromium`` or ``$LSTM_TEACH_CHROMIUM``),
   driven by Python Playwright with flags that keep it off the network and a fresh
   profile folder. ``playwright install`` (a browser download) is never used.
@@ -216,13 +217,13 @@ def start_server(argv: list[str], url: str, ready_path: str, workdir: Path, env:
 
 
 def kernel_environment(home: Path) -> dict:
-    """The environment for a server and its kernels: the venv first, quick mode, no Agg."""
+    """The environment for a server and its kernels: the venv first, the learner's setting, no Agg."""
     env = dict(os.environ)
     env.pop("MPLBACKEND", None)  # ipykernel then picks the inline backend, which shows plots
     env.pop("JUPYTER_TOKEN", None)
     for key in [k for k in env if k.startswith(("PYTEST_", "COV_"))]:
         env.pop(key)
-    env["LSTM_TEACH_QUICK"] = "1"
+    env.pop("LSTM_TEACH_QUICK", None)  # the learner's setting: what `make lab` gives
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env["PYTHONUNBUFFERED"] = "1"
     # A private Jupyter home: no user config, settings or saved workspace can interfere.

@@ -7,30 +7,109 @@ import numpy as np
 from ...core import activations
 from ...core.lstm import lstm_step_forward
 from ..checks import register
-from ..feedback import Incorrect, call_learner, compare
+from ..feedback import Incorrect, call_learner, close, compare
 from ..lstm_diagnosis import diagnose_step_forward, step_fixture
 
 EXERCISE_SET = "03_gated_cell"
 
 
-@register("stable_sigmoid", EXERCISE_SET, points=1, title="A numerically stable sigmoid")
-def check_stable_sigmoid(fn):
-    """``fn(z)`` -> sigmoid(z), elementwise, any shape, with no overflow warning at |z| = 1000."""
-    z = np.array([[-1000.0, -40.0, -3.0, -0.5], [0.0, 0.5, 3.0, 40.0], [1000.0, 1e-3, -1e-3, 2.0]])
+_sig = activations.get("sigmoid").fn
+
+#: Moderate inputs first: a wrong formula shows here, before any overflow question.
+_MODERATE = np.array([[-3.0, -0.5, 0.0, 0.5], [3.0, 2.0, -2.0, 1e-3]])
+#: Then extreme ones, where only a stable formula avoids overflow.
+_EXTREME = np.array([[-1000.0, -40.0, -3.0, -0.5], [0.0, 0.5, 3.0, 40.0],
+                     [1000.0, 1e-3, -1e-3, 2.0]])
+
+_SIGMOID_MISTAKES = (
+    (lambda z: _sig(-z), "your function computes sigma(-z) = 1 - sigma(z): the sign of z is "
+                         "flipped. sigma(z) = 1 / (1 + exp(-z)) is above 1/2 for z > 0 "
+                         "(sigma(3) = 0.95; yours gives 0.047)"),
+    (np.tanh, "that is tanh(z), which runs from -1 to 1; the sigmoid runs from 0 to 1: "
+              "1 / (1 + exp(-z))"),
+    (lambda z: _sig(z) * (1 - _sig(z)), "that is the sigmoid's derivative sigma(z) * "
+                                        "(1 - sigma(z)); the exercise asks for sigma(z) itself"),
+    (lambda z: _sig(2 * z), "(1 + tanh(z)) / 2 is sigma(2z): use tanh(z / 2)"),
+    (lambda z: 1 / (1 + z), "the exponential is missing: 1 / (1 + exp(-z))"),
+    (np.exp, "exp(z) alone grows without bound: divide it by (1 + exp(z))"),
+)
+
+
+def _sigmoid_value_hints(z, got) -> list[str]:
+    """Hints for a sigmoid with wrong values on ``z``: a known formula, or the wrong half."""
+    arr = np.asarray(got, dtype=float)
+    with np.errstate(all="ignore"):
+        for formula, hint in _SIGMOID_MISTAKES:
+            if close(arr, formula(z)):
+                return [f"hint: {hint}"]
+        right = np.isclose(arr, _sig(z), rtol=1e-9, atol=1e-12)
+    if right[z >= 0].all() and not right[z < 0].all():
+        return ["hint: your values are right for z >= 0 and wrong for z < 0: check the branch "
+                "for negative z, exp(z) / (1 + exp(z))"]
+    if right[z < 0].all() and not right[z >= 0].all():
+        return ["hint: your values are right for z < 0 and wrong for z >= 0: check the branch "
+                "for z >= 0, 1 / (1 + exp(-z))"]
+    return []
+
+
+def _overflows_at(fn, value: float) -> bool:
     try:
         with np.errstate(over="raise", invalid="raise", divide="raise"):
-            got = call_learner(fn, z.copy(), what="sigmoid")
-    except Incorrect as exc:
-        if "FloatingPointError" in exc.lines[0]:
-            raise Incorrect(
-                exc.lines[0],
-                "hint: np.exp(-z) overflows for z = -1000. Only ever take exp of a number <= 0: "
-                "for z >= 0 use 1 / (1 + exp(-z)), for z < 0 use exp(z) / (1 + exp(z))",
-            ) from None
-        raise
-    problem = compare("sigmoid(z)", got, activations.get("sigmoid").fn(z), rtol=1e-9, atol=1e-12)
+            fn(np.array([value]))
+    except (FloatingPointError, OverflowError):
+        return True
+    except Exception:  # any other failure is reported by the main probe
+        return False
+    return False
+
+
+def _overflow_hints(fn, failure: str) -> list[str]:
+    """Hints for a sigmoid that overflows: which side, and what in the learner's line does it."""
+    low, high = _overflows_at(fn, -1000.0), _overflows_at(fn, 1000.0)
+    line = failure.rsplit("`", 2)[-2] if failure.count("`") >= 2 else ""
+    hints = []
+    if "where" in line and "exp" in line:
+        hints.append("np.where evaluates both branches for every element, so the exp in the "
+                     "branch it then discards still overflows: compute each branch only on its "
+                     "own elements (z[z >= 0], z[z < 0]), or use exp(-abs(z)) in both")
+    if low and high:
+        hints.append("exp overflows at both z = -1000 and z = +1000: take exp only of a number "
+                     "<= 0, i.e. exp(-abs(z))")
+    elif low:
+        hints.append("np.exp(-z) overflows for z = -1000 (exp(1000) is beyond float64). Only "
+                     "ever take exp of a number <= 0: for z >= 0 use 1 / (1 + exp(-z)), for "
+                     "z < 0 use exp(z) / (1 + exp(z))")
+    elif high:
+        hints.append("np.exp(z) overflows for z = +1000. Only ever take exp of a number <= 0: "
+                     "for z >= 0 use 1 / (1 + exp(-z)), for z < 0 use exp(z) / (1 + exp(z))")
+    return [f"hint: {h}" for h in hints]
+
+
+@register("stable_sigmoid", EXERCISE_SET, points=1, title="A numerically stable sigmoid")
+def check_stable_sigmoid(fn):
+    """``fn(z)`` -> sigmoid(z), elementwise, any shape, with no overflow warning at |z| = 1000.
+
+    Moderate inputs are probed first, so a wrong formula (a flipped sign, tanh, ...) is
+    named as such; only a formula that is right there is then tried at z = +-1000.
+    """
+    with np.errstate(all="ignore"):  # overflow is the second question, not the first
+        got = call_learner(fn, _MODERATE.copy(), what="sigmoid")
+    problem = compare("sigmoid(z) for moderate z", got, _sig(_MODERATE), rtol=1e-9, atol=1e-12)
     if problem:
-        raise Incorrect(problem)
+        hints = _sigmoid_value_hints(_MODERATE, got) if "wrong values" in problem else []
+        raise Incorrect(problem, *hints)
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            got = call_learner(fn, _EXTREME.copy(), what="sigmoid")
+    except Incorrect as exc:
+        if "FloatingPointError" in exc.lines[0] or "OverflowError" in exc.lines[0]:
+            raise Incorrect(exc.lines[0], *_overflow_hints(fn, exc.lines[0])) from None
+        raise
+    problem = compare("sigmoid(z) for z up to ±1000", got, _sig(_EXTREME), rtol=1e-9,
+                      atol=1e-12)
+    if problem:
+        hints = _sigmoid_value_hints(_EXTREME, got) if "wrong values" in problem else []
+        raise Incorrect(problem, *hints)
     return ["no overflow at z = ±1000, and the values match to 1e-9"]
 
 

@@ -58,8 +58,10 @@ def _package_adam(p, g, m, v, t, lr, beta1, beta2, eps):
 def check_adam_step(fn):
     """``fn(p, g, m, v, t, lr, beta1, beta2, eps) -> (p_new, m_new, v_new)``."""
     rng = np.random.default_rng(2)
-    lr, beta1, beta2, eps = 0.01, 0.9, 0.999, 1e-8
-    for t in (1, 2, 10):
+    lr, beta1, beta2 = 0.01, 0.9, 0.999
+    # The usual epsilon (1e-8) first; then a large one, so that where epsilon goes
+    # (outside or inside the square root) changes the step by far more than rounding.
+    for t, eps in ((1, 1e-8), (2, 1e-8), (10, 1e-8), (3, 0.1)):
         p, g = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
         m = np.zeros_like(p) if t == 1 else rng.normal(0, 0.1, p.shape)
         v = np.zeros_like(p) if t == 1 else rng.uniform(0, 0.1, p.shape)
@@ -76,7 +78,8 @@ def check_adam_step(fn):
             assert all(np.allclose(a, b) for a, b in zip(package, expected, strict=True))
         # m and v first: a wrong moment explains a wrong p, not the other way round.
         for index, label in ((1, "m_new"), (2, "v_new"), (0, "p_new")):
-            problem = compare(f"{label} (step t = {t})", result[index], expected[index])
+            where = f"step t = {t}" + ("" if eps == 1e-8 else f", eps = {eps:g}")
+            problem = compare(f"{label} ({where})", result[index], expected[index])
             if problem is None:
                 continue
             hints = [h for variant, h in _ADAM_HINTS.items()
@@ -127,14 +130,21 @@ def check_sample_with_temperature(fn, n_samples: int = 3000):
                   if np.all(np.abs(freq - other) < tolerance)][:1]
         raise Incorrect(*lines)
     big = np.array([1000.0, 999.0, -1000.0])
-    with np.errstate(all="ignore"):
-        k = call_learner(fn, big, 1.0, np.random.default_rng(0), what="sample_with_temperature")
+    overflow_hint = "hint: subtract the largest logit before np.exp (exp(1000) overflows)"
+    try:
+        with np.errstate(all="ignore"):
+            k = call_learner(fn, big, 1.0, np.random.default_rng(0),
+                             what="sample_with_temperature with logits [1000, 999, -1000]")
+    except Incorrect as exc:
+        raise Incorrect(*exc.lines, overflow_hint) from None
     if not (isinstance(k, (int, np.integer)) and k in (0, 1)):
-        raise Incorrect("with logits [1000, 999, -1000] your function fails (it returned "
-                        f"{k!r:.30}): subtract the largest logit before np.exp")
-    first = [call_learner(fn, logits, 1.0, np.random.default_rng(5)) for _ in range(1)]
-    again = [call_learner(fn, logits, 1.0, np.random.default_rng(5)) for _ in range(1)]
-    if first != again:
+        raise Incorrect(f"with logits [1000, 999, -1000] your function returned {k!r:.30}; "
+                        "it should return 0 or 1", overflow_hint)
+    def twenty_draws():  # one draw could agree by chance; twenty in a row do not
+        rng = np.random.default_rng(5)
+        return [int(call_learner(fn, logits, 1.0, rng)) for _ in range(20)]
+
+    if twenty_draws() != twenty_draws():
         raise Incorrect("the same rng seed gives different samples: draw only from the rng "
                         "argument (not np.random.* global functions)")
     return ["sharper below T = 1, flatter above, and stable for huge logits"]
