@@ -122,6 +122,17 @@ class Opaque:
         return self.text
 
 
+_OPAQUE_CLASSES: dict[str, type] = {}
+
+
+def _opaque_class(type_name: str) -> type:
+    """A subclass of :class:`Opaque` named like the learner's type, so feedback can name it."""
+    name = type_name if type_name.isidentifier() else "object"
+    if name not in _OPAQUE_CLASSES and len(_OPAQUE_CLASSES) < 1000:
+        _OPAQUE_CLASSES[name] = type(name, (Opaque,), {})
+    return _OPAQUE_CLASSES.get(name, Opaque)
+
+
 def _decode_array(spec) -> np.ndarray:
     if not isinstance(spec, dict):
         raise ChannelError("array without a description")
@@ -212,7 +223,8 @@ def decode(doc, *, allow_functions: bool = False, _state: list | None = None):
     if tag == "F" and isinstance(body, str) and allow_functions:
         return _resolve_function(body)
     if tag == "X" and isinstance(body, dict):
-        return Opaque(str(body.get("type", "object"))[:80], str(body.get("repr", ""))[:200])
+        type_name = str(body.get("type", "object"))[:80]
+        return _opaque_class(type_name)(type_name, str(body.get("repr", ""))[:200])
     raise ChannelError(f"unexpected tag {tag!r}")
 
 

@@ -36,17 +36,24 @@ def code_cells(nb) -> list[str]:
 
 
 def parse(source: str) -> ast.Module | None:
-    """The cell as Python (IPython magics turned into calls first); None if it does not parse."""
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
+    """The cell as Python; None if it does not parse.
 
-        source = TransformerManager().transform_cell(source)
-    except Exception:  # noqa: BLE001 - fall back to the raw text
-        pass
-    try:
-        return ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+    A cell with IPython syntax (magics) is first turned into Python by IPython's
+    transformer; plain Python is parsed as it is, so line numbers stay the cell's own.
+    """
+    for attempt in range(2):
+        if attempt:
+            try:
+                from IPython.core.inputtransformer2 import TransformerManager
+
+                source = TransformerManager().transform_cell(source)
+            except Exception:  # noqa: BLE001 - it does not parse either way
+                return None
+        try:
+            return ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+    return None
 
 
 def _dotted(node) -> str | None:
@@ -126,6 +133,14 @@ def _package_aliases(tree: ast.Module) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lstm_teach"):
             for alias in node.names:
                 aliases.add(alias.asname or alias.name)  # a module imported from the package
+    for _ in range(3):  # names assigned from those (`module = lt.core.iir`) are aliases too
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and node.value:
+                used = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+                if used & aliases:
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    aliases |= {n.id for t in targets for n in ast.walk(t)
+                                if isinstance(n, ast.Name)}
     return aliases
 
 

@@ -160,6 +160,20 @@ def _make_cgroup(limits: Limits) -> Path | None:
     return None
 
 
+def process_limit_enforceable(limits: Limits | None = None) -> bool:
+    """Whether a process-count limit holds here: not root (RLIMIT_NPROC), or a pids cgroup."""
+    if os.geteuid() != 0:
+        return True
+    group = _make_cgroup(limits or Limits())
+    if group is None:
+        return False
+    try:
+        group.rmdir()
+    except OSError:
+        pass
+    return True
+
+
 def _read(path: Path) -> str:
     try:
         return path.read_text()
