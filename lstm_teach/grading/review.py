@@ -122,10 +122,11 @@ def checkpoints(nb, names: list[str]) -> list[list[str]]:
 # ------------------------------------------------------------------- leaning on the reference
 
 
-def _package_aliases(tree: ast.Module) -> set[str]:
-    """Names bound to the package or its modules in a cell (``import lstm_teach as lt``)."""
+def _package_aliases(trees: list[ast.Module]) -> set[str]:
+    """Names bound to the package or its modules anywhere in the notebook (``import ... as lt``)."""
     aliases = set()
-    for node in ast.walk(tree):
+    nodes = [node for tree in trees for node in ast.walk(tree)]
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.split(".")[0] == "lstm_teach":
@@ -134,7 +135,7 @@ def _package_aliases(tree: ast.Module) -> set[str]:
             for alias in node.names:
                 aliases.add(alias.asname or alias.name)  # a module imported from the package
     for _ in range(3):  # names assigned from those (`module = lt.core.iir`) are aliases too
-        for node in ast.walk(tree):
+        for node in nodes:
             if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and node.value:
                 used = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
                 if used & aliases:
@@ -156,10 +157,9 @@ def _defines(tree: ast.Module, name: str) -> bool:
     return False
 
 
-def _suspicious_lines(tree: ast.Module, reference_names: set[str]) -> list[int]:
+def _suspicious_lines(tree: ast.Module, reference_names: set[str], aliases: set[str]) -> list[int]:
     """Line numbers that bring the package's reference for ``reference_names`` into the answer."""
     lines = []
-    aliases = _package_aliases(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             module = node.module or ""
@@ -197,13 +197,14 @@ def leaning_on_reference(nb, targets: dict[str, str]) -> dict[str, str]:
     flags: dict[str, str] = {}
     sources = code_cells(nb)
     trees = [parse(s) for s in sources]
+    aliases = _package_aliases([t for t in trees if t is not None])
     for name, target in targets.items():
         short = target.split(".")[-1]
         reference_names = {short, name}
         for index, (source, tree) in enumerate(zip(sources, trees, strict=True)):
             if tree is None or not _defines(tree, short):
                 continue
-            hits = _suspicious_lines(tree, reference_names)
+            hits = _suspicious_lines(tree, reference_names, aliases)
             if hits:
                 text = source.splitlines()[hits[0] - 1].strip() if source.splitlines() else ""
                 flags[name] = f"code cell {index + 1}, line {hits[0]}: {text[:160]}"
