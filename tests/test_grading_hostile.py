@@ -28,8 +28,9 @@ from lstm_teach.grading.session import Session
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HAVE_BWRAP = sandbox.find_bwrap() is not None
-needs_bwrap = pytest.mark.skipif(not HAVE_BWRAP, reason="bubblewrap (bwrap) is not installed: "
-                                 "the confinement tests need it (apt-get install bubblewrap)")
+needs_bwrap = pytest.mark.skipif(
+    not HAVE_BWRAP, reason=f"{sandbox.unconfined_reason()}: the confinement tests need a "
+    "working bubblewrap (apt-get install bubblewrap)")
 CELL_S, NOTEBOOK_S = 30.0, 120.0
 
 

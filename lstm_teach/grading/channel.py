@@ -40,7 +40,7 @@ import time
 
 import numpy as np
 
-MAX_FRAME_BYTES = 64 * 2**20
+MAX_FRAME_BYTES = 16 * 2**20
 MAX_DEPTH = 32
 MAX_NODES = 200_000
 MAX_STR = 100_000

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from . import checks
 from .grader import dumps, empty_report, format_report, grade_notebook, set_from_filename
-from .sandbox import GIB, Limits, find_bwrap
+from .sandbox import GIB, Limits, find_bwrap, unconfined_reason
 
 SUMMARY_FIELDS = ("student", "notebook", "exercise_set", "exercise", "points", "max_points",
                   "status", "notebook_status", "needs_review", "review", "confined")
@@ -178,9 +178,9 @@ def cli_grade(args) -> int:
             print(f"lstm-teach grade: {err}", file=sys.stderr)
         return 2
     if find_bwrap() is None:
-        print("lstm-teach grade: WARNING: bubblewrap (bwrap) is not available: submissions "
-              "run NOT CONFINED, with your permissions (only resource limits apply). Install "
-              "it (apt-get install bubblewrap) before grading untrusted work.",
+        print(f"lstm-teach grade: WARNING: {unconfined_reason()}: submissions run NOT "
+              "CONFINED, with your permissions (only resource limits apply). Install "
+              "bubblewrap (apt-get install bubblewrap) before grading untrusted work.",
               file=sys.stderr, flush=True)
     limits = Limits(memory_bytes=int(getattr(args, "memory_gib", 4.0) * GIB),
                     cpu_seconds=int(2 * args.timeout_notebook + 120),

@@ -28,6 +28,7 @@ grader's user can: the report and the console say the run is NOT confined.
 
 from __future__ import annotations
 
+import functools
 import os
 import resource
 import shutil
@@ -67,10 +68,41 @@ class Sandbox:
 
 
 def find_bwrap() -> str | None:
-    """The bubblewrap executable, unless ``LSTM_TEACH_NO_BWRAP=1`` asks to do without."""
+    """The bubblewrap executable if it can make a sandbox here, else None.
+
+    ``LSTM_TEACH_NO_BWRAP=1`` asks to do without (tests of the unconfined path).
+    """
     if os.environ.get("LSTM_TEACH_NO_BWRAP", "").strip() not in ("", "0"):
         return None
-    return shutil.which("bwrap")
+    path = shutil.which("bwrap")
+    if path is None:
+        return None
+    return path if bwrap_works(path)[0] else None
+
+
+@functools.cache
+def bwrap_works(path: str) -> tuple[bool, str]:
+    """Whether ``bwrap`` can create the namespaces the sandbox needs (once per process).
+
+    It cannot, for instance, where unprivileged user namespaces are switched off.
+    """
+    cmd = [path, "--unshare-all", "--die-with-parent", "--uid", str(SANDBOX_UID),
+           "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"]
+    try:
+        done = subprocess.run(cmd, capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, str(exc)
+    return done.returncode == 0, done.stderr.decode("utf-8", "replace").strip()[:200]
+
+
+def unconfined_reason() -> str:
+    """Why :func:`find_bwrap` found no usable sandbox (for the console and the report)."""
+    if os.environ.get("LSTM_TEACH_NO_BWRAP", "").strip() not in ("", "0"):
+        return "LSTM_TEACH_NO_BWRAP is set"
+    path = shutil.which("bwrap")
+    if path is None:
+        return "bubblewrap (bwrap) is not installed"
+    return f"bwrap cannot create a sandbox here ({bwrap_works(path)[1] or 'it failed'})"
 
 
 def _package_dir() -> Path:
@@ -235,8 +267,8 @@ def launch(workdir: Path, limits: Limits, stderr_path: Path) -> Sandbox:
         env = sandbox_env()
         env["HOME"] = env["IPYTHONDIR"] = env["MPLCONFIGDIR"] = str(workdir / ".home")
         (workdir / ".home").mkdir(exist_ok=True)
-        notes.append("NOT CONFINED: bubblewrap (bwrap) is not available, so this submission "
-                     "ran with the grader's own permissions (only resource limits applied)")
+        notes.append(f"NOT CONFINED: {unconfined_reason()}, so this submission ran with the "
+                     "grader's own permissions (only resource limits applied)")
     with open(stderr_path, "wb") as err:
         process = subprocess.Popen(
             cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
