@@ -67,7 +67,7 @@ def processes_named(comm: str) -> list[int]:
 
 def rename_process(comm: str) -> str:
     """Source that gives the current process (and its children) a recognisable name."""
-    return f"import ctypes\nctypes.CDLL(None).prctl(15, b'{comm}', 0, 0, 0)\n"
+    return f"with open('/proc/self/comm', 'w') as fh:\n    fh.write('{comm}')\n"
 
 
 # --------------------------------------------------------------------------- forged scores
@@ -141,7 +141,9 @@ def test_forged_results_patched_checks_and_lying_objects_score_nothing(tmp_path)
     assert report["status"] == "ok", report
     assert report["score"] == 0 and report["max_score"] == 5
     rows = {row["name"]: row for row in report["exercises"]}
-    assert all(row["status"] == "failed" for row in rows.values()), rows
+    assert report["review"][0] == "code cell 11, line 3: import lstm_teach.grading.checks as registry"
+    assert all(row["status"] == "needs review" and row["points_if_accepted"] == 0
+               for row in rows.values()), rows
     assert "should be a numeric array; got Liar" in rows["iir_filter"]["message"]
     assert "got AlwaysEqual" in rows["impulse_response"]["message"]
     assert "you said 'stable'" in rows["classify_stability"]["message"]
@@ -154,6 +156,28 @@ def test_the_notebooks_own_check_output_does_not_count(tmp_path):
     path = write(tmp_path / "01_iir_filter.ipynb",
                  notebook("exercises", "01_iir_filter", forged))
     assert grade(path)["score"] == 0
+
+
+PATCH_THE_RUNNER = """
+import gc
+import lstm_teach.core.iir as reference
+for namespace in gc.get_objects():
+    if isinstance(namespace, dict) and "_lookup" in namespace and "_call" in namespace:
+        namespace["_lookup"] = lambda shell, target: (getattr(reference, target), None)
+"""
+
+
+def test_a_notebook_that_patches_the_sandbox_side_is_flagged_for_review(tmp_path):
+    """The kernel can answer with the reference (it can read the package): the flag says so."""
+    path = write(tmp_path / "01_iir_filter.ipynb",
+                 notebook("exercises", "01_iir_filter", PATCH_THE_RUNNER))
+    report = grade(path)
+    assert report["score"] == 0
+    rows = report["exercises"]
+    assert [row["points_if_accepted"] for row in rows] == [2, 1, 2], "the patch did work"
+    assert {row["status"] for row in rows} == {"needs review"}
+    assert report["review"] == ["code cell 10, line 2: import gc"]
+    assert "reaches into the grader" in rows[0]["review"]
 
 
 IMPORTS_THE_REFERENCE = """

@@ -91,7 +91,7 @@ def empty_report(path, exercise_set: str | None, status: str, reason: str) -> di
     return {
         "notebook": str(path), "exercise_set": exercise_set, "score": 0,
         "max_score": sum(r["max_points"] for r in rows), "status": status, "reason": reason,
-        "exercises": rows, "cell_errors": [], "confined": None, "notes": [],
+        "exercises": rows, "cell_errors": [], "review": [], "confined": None, "notes": [],
         "elapsed_s": 0.0,
     }
 
@@ -204,7 +204,12 @@ def grade_notebook(path, timeout_cell: float = 60.0, timeout_notebook: float = 6
     exercises = checks.exercises_for(chosen)
     names = [ex.name for ex in exercises]
     targets = review.targets_for(chosen, names, nb)
-    flags = review.leaning_on_reference(nb, targets)
+    flags = {name: f"imports the package's reference, {where}"
+             for name, where in review.leaning_on_reference(nb, targets).items()}
+    tampering = review.reaching_into_the_grader(nb)
+    for name in names:  # a notebook that reaches into the grader: every answer is suspect
+        if tampering and name not in flags:
+            flags[name] = f"the notebook reaches into the grader, {tampering[0]}"
     sources = review.code_cells(nb)
     marks = review.checkpoints(nb, names)
 
@@ -256,6 +261,7 @@ def grade_notebook(path, timeout_cell: float = 60.0, timeout_notebook: float = 6
         "reason": reason,
         "exercises": rows,
         "cell_errors": cell_errors,
+        "review": tampering,
         "confined": session.confined,
         "notes": list(session.notes),
         "elapsed_s": round(time.monotonic() - start, 2),
@@ -284,7 +290,7 @@ def format_report(report: dict) -> str:
         lines.append(f"    {mark} {row['name']:<{width}}  {row['points']:g}/{row['max_points']:g}"
                      f"  {row['status']}")
         if row.get("review"):
-            lines.append(f"        needs review: imports the reference, {row['review']}")
+            lines.append(f"        needs review: {row['review']}")
     for err in report["cell_errors"][:5]:
         lines.append(f"    cell {err.get('cell')}: {err.get('error')}")
     if len(report["cell_errors"]) > 5:

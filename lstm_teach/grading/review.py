@@ -13,6 +13,12 @@ Nothing here runs the submission's code; it is parsed with :mod:`ast`.
 * :func:`leaning_on_reference` flags an answer that imports the package's own
   implementation of the very function the exercise asks for (or anything
   from ``lstm_teach.grading`` but ``check``), giving the cell and the line.
+* :func:`reaching_into_the_grader` flags any cell that touches the grading
+  machinery (``lstm_teach.grading`` beyond ``check`` and ``needs``) or the
+  interpreter's internals (``sys.modules``, frames, ``gc``, ``ctypes``,
+  ``inspect``, ``builtins``, ``__main__``): with those, a notebook can patch
+  the sandbox's side of the channel to answer with the reference. This is a
+  static reading, so it catches the plain ways, not every disguise.
 """
 
 from __future__ import annotations
@@ -210,3 +216,55 @@ def leaning_on_reference(nb, targets: dict[str, str]) -> dict[str, str]:
                 flags[name] = f"code cell {index + 1}, line {hits[0]}: {text[:160]}"
                 break
     return flags
+
+
+#: What a notebook may use of ``lstm_teach.grading``.
+PUBLIC_GRADING_NAMES = {"check", "needs", "CheckResult"}
+#: Modules that reach into the running interpreter (its objects, frames, memory).
+INTROSPECTION_MODULES = {"gc", "ctypes", "_ctypes", "inspect", "builtins", "__main__",
+                         "__builtin__"}
+
+
+def reaching_into_the_grader(nb) -> list[str]:
+    """``["code cell N, line L: <code>", ...]`` for cells that touch the grading machinery."""
+    found = []
+    for index, source in enumerate(code_cells(nb)):
+        tree = parse(source)
+        if tree is None:
+            continue
+        lines = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                names = {a.name for a in node.names}
+                if module.startswith("lstm_teach.grading.") or (
+                        module == "lstm_teach.grading" and not names <= PUBLIC_GRADING_NAMES):
+                    lines.append(node.lineno)
+                elif module == "lstm_teach" and "grading" in names:
+                    lines.append(node.lineno)
+                elif module.split(".")[0] in INTROSPECTION_MODULES:
+                    lines.append(node.lineno)
+            elif isinstance(node, ast.Import):
+                if any(a.name.startswith("lstm_teach.grading")
+                       or a.name.split(".")[0] in INTROSPECTION_MODULES for a in node.names):
+                    lines.append(node.lineno)
+            elif isinstance(node, ast.Attribute):
+                chain = _dotted(node) or ""
+                parts = chain.split(".")
+                if chain.endswith(("sys.modules", "sys._getframe", "sys.settrace",
+                                   "sys.setprofile", "sys.meta_path")):
+                    lines.append(node.lineno)
+                elif "grading" in parts[:-1] and parts[-1] not in PUBLIC_GRADING_NAMES:
+                    lines.append(node.lineno)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                text = node.value.strip()
+                if ("lstm_teach.grading." in text or "grading.runner" in text
+                        or text in INTROSPECTION_MODULES):
+                    lines.append(node.lineno)
+            elif isinstance(node, ast.Name) and node.id in ("__builtins__", "__import__"):
+                lines.append(node.lineno)
+        if lines:
+            first = sorted(lines)[0]
+            text = source.splitlines()[first - 1].strip()
+            found.append(f"code cell {index + 1}, line {first}: {text[:160]}")
+    return found
