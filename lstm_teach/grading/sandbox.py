@@ -213,7 +213,23 @@ def _read(path: Path) -> str:
         return ""
 
 
+def _user_process_count() -> int:
+    """How many processes this user runs now (RLIMIT_NPROC counts them all, not ours alone)."""
+    uid, count = os.getuid(), 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    count += 1
+            except OSError:
+                continue
+    return count
+
+
 def _preexec(limits: Limits, cgroup: Path | None):
+    # RLIMIT_NPROC caps every process of the user, so allow the ones already running.
+    nproc = limits.processes + (_user_process_count() if os.geteuid() != 0 else 0)
+
     def apply():  # runs in the child between fork and exec: keep it to system calls
         if cgroup is not None:
             try:
@@ -225,7 +241,7 @@ def _preexec(limits: Limits, cgroup: Path | None):
                             (resource.RLIMIT_CPU, limits.cpu_seconds),
                             (resource.RLIMIT_FSIZE, limits.file_bytes),
                             (resource.RLIMIT_NOFILE, limits.open_files),
-                            (resource.RLIMIT_NPROC, limits.processes),
+                            (resource.RLIMIT_NPROC, nproc),
                             (resource.RLIMIT_CORE, 0)):
             try:
                 resource.setrlimit(kind, (value, value))
@@ -276,6 +292,10 @@ def launch(workdir: Path, limits: Limits, stderr_path: Path) -> Sandbox:
             preexec_fn=_preexec(limits, cgroup), bufsize=0)
     for fd in data_pipes:
         os.close(fd)
+    if cgroup is not None and str(process.pid) not in _read(cgroup / "cgroup.procs").split():
+        if process.poll() is None:
+            notes.append("the process-count limit is not enforced: the sandbox could not be "
+                         "moved into its pids cgroup")
     return Sandbox(process, confined=bool(bwrap), notes=notes, cgroup=cgroup)
 
 
