@@ -126,29 +126,10 @@ class _Grading:
         if self.session.dead_reason is not None:
             return
         budget = max(self.timeout_cell, EXERCISE_BUDGET_MIN_S)
-        proxy = _BudgetedProxy(self.session, self.targets[name], self.timeout_cell, budget)
+        proxy = self.session.proxy(self.targets[name], self.timeout_cell, budget)
         result = checks.evaluate(self.exercises[name], proxy)
         if name not in self.best or result.passed or self.best[name].status == "not attempted":
             self.best[name] = result
-
-
-class _BudgetedProxy:
-    """The learner's function, with a total time budget for one exercise's check."""
-
-    def __init__(self, session: Session, target: str, timeout: float, budget: float):
-        self._session, self._target, self._timeout = session, target, timeout
-        self._deadline = time.monotonic() + budget
-        self._budget = budget
-        self.__name__ = target.rsplit(".", 1)[-1]
-
-    def __call__(self, *args, **kwargs):
-        from .feedback import RemoteError
-
-        left = self._deadline - time.monotonic()
-        if left <= 0:
-            raise RemoteError(f"checking this exercise took longer than {self._budget:g} s "
-                              "in total: your function is too slow")
-        return self._session.call(self._target, args, kwargs, min(self._timeout, left))
 
 
 def grade_notebook(path, timeout_cell: float = 60.0, timeout_notebook: float = 600.0, *,

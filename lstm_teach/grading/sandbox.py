@@ -29,8 +29,8 @@ grader's user can: the report and the console say the run is NOT confined.
 from __future__ import annotations
 
 import functools
+import json
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -121,7 +121,7 @@ def _readonly_paths() -> list[str]:
     return sorted(p for p in paths if p and os.path.exists(p))
 
 
-def _minimal_etc() -> list[str]:
+def _minimal_etc() -> tuple[list[str], str, str]:
     args = []
     for name in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts",
                  "alternatives", "mime.types"):
@@ -133,7 +133,7 @@ def _minimal_etc() -> list[str]:
     return args, passwd, group
 
 
-def bwrap_command(bwrap: str, workdir: Path, python_argv: list[str]) -> tuple[list[str], dict]:
+def bwrap_command(bwrap: str, workdir: Path) -> tuple[list[str], dict]:
     """The bwrap command line, and the data files it reads from inherited pipes."""
     cmd = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
            "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "grading",
@@ -226,29 +226,37 @@ def _user_process_count() -> int:
     return count
 
 
-def _preexec(limits: Limits, cgroup: Path | None):
+#: Run by a fresh ``python -I -S`` between the grader and the sandbox: join the pids
+#: cgroup, set the limits, ignore SIGXFSZ, then exec the sandbox. (A ``preexec_fn`` would
+#: do the same inside the grader's fork, which is unsafe while other jobs' threads run.)
+_LIMITS_WRAPPER = """
+import json, os, resource, signal, sys
+spec = json.loads(sys.argv[1])
+if spec["cgroup"]:
+    try:
+        with open(spec["cgroup"], "w") as fh:
+            fh.write(str(os.getpid()))
+    except OSError:
+        pass
+for name, value in spec["limits"].items():
+    try:
+        resource.setrlimit(getattr(resource, name), (value, value))
+    except (ValueError, OSError):
+        pass
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-big write fails instead of killing
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+
+
+def _with_limits(cmd: list[str], limits: Limits, cgroup: Path | None) -> list[str]:
+    """``cmd`` started through the limits wrapper."""
     # RLIMIT_NPROC caps every process of the user, so allow the ones already running.
     nproc = limits.processes + (_user_process_count() if os.geteuid() != 0 else 0)
-
-    def apply():  # runs in the child between fork and exec: keep it to system calls
-        if cgroup is not None:
-            try:
-                with open(cgroup / "cgroup.procs", "w") as fh:
-                    fh.write(str(os.getpid()))
-            except OSError:
-                pass
-        for kind, value in ((resource.RLIMIT_AS, limits.memory_bytes),
-                            (resource.RLIMIT_CPU, limits.cpu_seconds),
-                            (resource.RLIMIT_FSIZE, limits.file_bytes),
-                            (resource.RLIMIT_NOFILE, limits.open_files),
-                            (resource.RLIMIT_NPROC, nproc),
-                            (resource.RLIMIT_CORE, 0)):
-            try:
-                resource.setrlimit(kind, (value, value))
-            except (ValueError, OSError):
-                pass
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-big write fails, not kills
-    return apply
+    spec = {"cgroup": str(cgroup / "cgroup.procs") if cgroup else None,
+            "limits": {"RLIMIT_AS": limits.memory_bytes, "RLIMIT_CPU": limits.cpu_seconds,
+                       "RLIMIT_FSIZE": limits.file_bytes, "RLIMIT_NOFILE": limits.open_files,
+                       "RLIMIT_NPROC": nproc, "RLIMIT_CORE": 0}}
+    return [sys.executable, "-I", "-S", "-c", _LIMITS_WRAPPER, json.dumps(spec), *cmd]
 
 
 def launch(workdir: Path, limits: Limits, stderr_path: Path) -> Sandbox:
@@ -262,7 +270,7 @@ def launch(workdir: Path, limits: Limits, stderr_path: Path) -> Sandbox:
                      "(RLIMIT_NPROC does not apply) and no pids cgroup could be created")
     pass_fds, data_pipes = [], []
     if bwrap:
-        cmd, data = bwrap_command(bwrap, workdir, python_argv)
+        cmd, data = bwrap_command(bwrap, workdir)
         for target, text in data.items():
             read_fd, write_fd = os.pipe()
             os.write(write_fd, text.encode())  # small: fits the pipe buffer
@@ -287,16 +295,19 @@ def launch(workdir: Path, limits: Limits, stderr_path: Path) -> Sandbox:
                      "grader's own permissions (only resource limits applied)")
     with open(stderr_path, "wb") as err:
         process = subprocess.Popen(
-            cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=err, pass_fds=pass_fds, start_new_session=True,
-            preexec_fn=_preexec(limits, cgroup), bufsize=0)
+            _with_limits(cmd, limits, cgroup), cwd=cwd, env=env, stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=err, pass_fds=pass_fds, start_new_session=True,
+            bufsize=0)
     for fd in data_pipes:
         os.close(fd)
-    if cgroup is not None and str(process.pid) not in _read(cgroup / "cgroup.procs").split():
-        if process.poll() is None:
-            notes.append("the process-count limit is not enforced: the sandbox could not be "
-                         "moved into its pids cgroup")
     return Sandbox(process, confined=bool(bwrap), notes=notes, cgroup=cgroup)
+
+
+def cgroup_holds_processes(sandbox: Sandbox) -> bool:
+    """False when the sandbox has a pids cgroup that none of its processes joined."""
+    if sandbox.cgroup is None:
+        return True
+    return bool(_read(sandbox.cgroup / "cgroup.procs").split())
 
 
 def terminate(sandbox: Sandbox) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +57,9 @@ class Session:
             hello = receive(self._from, timeout=STARTUP_S)
             if hello.get("op") != "hello":
                 raise ChannelError("no greeting")
+            if not sandbox_mod.cgroup_holds_processes(self.sandbox):
+                self.sandbox.notes.append("the process-count limit is not enforced: the "
+                                          "sandbox could not join its pids cgroup")
         except (TimeoutError, EOFError, ChannelError, OSError) as exc:
             self.dead_reason = (f"the grading kernel did not start ({type(exc).__name__}); "
                                 f"{self.stderr_tail()}")
@@ -182,20 +186,29 @@ class Session:
                 else:  # a resize in place: the check sees "changed", which is the point
                     original[...] = np.nan if original.dtype.kind in "fc" else 0
 
-    def proxy(self, target: str, timeout: float):
-        """A callable standing for the learner's ``target`` (what ``check_x(fn)`` receives)."""
-        return LearnerFunction(self, target, timeout)
+    def proxy(self, target: str, timeout: float, budget: float) -> LearnerFunction:
+        """A callable standing for the learner's ``target`` (what ``check_x(fn)`` receives).
+
+        Each call may take ``timeout`` seconds, all calls together ``budget``.
+        """
+        return LearnerFunction(self, target, timeout, budget)
 
 
 class LearnerFunction:
     """The learner's function, seen from the grader: calls go through the session."""
 
-    def __init__(self, session: Session, target: str, timeout: float):
+    def __init__(self, session: Session, target: str, timeout: float, budget: float):
         self._session, self._target, self._timeout = session, target, timeout
+        self._budget = budget
+        self._deadline = time.monotonic() + budget
         self.__name__ = target.rsplit(".", 1)[-1]
 
     def __call__(self, *args, **kwargs):
-        return self._session.call(self._target, args, kwargs, self._timeout)
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise RemoteError(f"checking this exercise took longer than {self._budget:g} s "
+                              "in total: your function is too slow")
+        return self._session.call(self._target, args, kwargs, min(self._timeout, left))
 
     def __repr__(self) -> str:
         return f"<the notebook's {self._target}>"
