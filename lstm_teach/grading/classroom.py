@@ -177,7 +177,11 @@ def cli_grade(args) -> int:
         for err in errors:
             print(f"lstm-teach grade: {err}", file=sys.stderr)
         return 2
-    if find_bwrap() is None:
+    if find_bwrap() is not None:
+        print("lstm-teach grade: each submission runs confined by bubblewrap (read-only "
+              "environment, no network, no instructor files, resource limits)",
+              file=sys.stderr, flush=True)
+    else:
         print(f"lstm-teach grade: WARNING: {unconfined_reason()}: submissions run NOT "
               "CONFINED, with your permissions (only resource limits apply). Install "
               "bubblewrap (apt-get install bubblewrap) before grading untrusted work.",
