@@ -59,7 +59,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="FILE", help="write the report as JSON")
     p.add_argument("--timeout-cell", type=float, default=60.0, metavar="S")
     p.add_argument("--timeout-notebook", type=float, default=600.0, metavar="S")
-    p.set_defaults(func=_handler("lstm_teach.grading.grader:cli_grade"))
+    p.add_argument("--set", metavar="NAME",
+                   help="grade every notebook as this exercise set (default: from the file name)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="grade N submissions in parallel (default 1)")
+    p.add_argument("--class-csv", metavar="FILE",
+                   help="write one row per student per exercise as CSV (for a gradebook)")
+    p.add_argument("--class-json", metavar="FILE", help="the same rows as JSON")
+    p.add_argument("--memory-gib", type=float, default=4.0, metavar="GIB",
+                   help="memory (address space) limit per process of a submission (default 4)")
+    p.add_argument("--max-processes", type=int, default=64, metavar="N",
+                   help="process limit per submission (default 64)")
+    p.set_defaults(func=_handler("lstm_teach.grading.classroom:cli_grade"))
 
     # --- exercises -----------------------------------------------------------
     p = sub.add_parser("exercises", help="generate student notebooks from solutions/")

@@ -81,23 +81,30 @@ Instructors
 ``lstm-teach exercises check`` exits 1 when the committed exercises are stale
 (``make test`` runs the same comparison).
 
-``lstm-teach grade NOTEBOOK_OR_FOLDER... [--json report.json]
-[--timeout-cell 60] [--timeout-notebook 600]`` grades submissions. Each runs
-in a fresh kernel, on a copy in a temporary directory, with a limit per cell
-and per notebook; errors, infinite loops, huge outputs and deleted cells cost
-only their own exercises' points. A submission is recognised by the metadata
-the generator writes, or else by a set name in its file name
-(``alice_03_gated_cell.ipynb``). It prints points per exercise; the JSON
-report is one object per notebook (a list of them for several) with
-``score``, ``max_score``, ``status``, ``reason``, ``exercises`` and
-``cell_errors``. The exit status is 0 whenever grading ran, and 2 for a usage
-error (a missing path, a bad timeout).
+``lstm-teach grade NOTEBOOK_OR_FOLDER... [--set NAME] [--jobs N] [--json report.json]
+[--class-csv grades.csv] [--class-json grades.json] [--timeout-cell 60]
+[--timeout-notebook 600] [--memory-gib 4] [--max-processes 64]`` grades
+submissions (:mod:`lstm_teach.grading.classroom`). The exercise set is the
+instructor's ``--set``, else the one the file name names; a notebook whose
+metadata names another set is a ``"set mismatch"`` and scores nothing. Each
+submission runs in its own sandbox (:mod:`lstm_teach.grading.sandbox`:
+bubblewrap, read-only environment, no network, no instructor files, resource
+limits) from a copy taken before anything ran, and the scores are decided in
+the grader's process (:mod:`lstm_teach.grading.grader`): the check functions
+registered here run there, on a stand-in that calls the learner's function in
+the sandbox through a narrow channel of plain values
+(:mod:`lstm_teach.grading.session`, :mod:`lstm_teach.grading.channel`). What
+the notebook's own ``check()`` prints counts for nothing. An answer that
+imports the package's reference for its own exercise is flagged
+``"needs review"`` (:mod:`lstm_teach.grading.review`). Without bubblewrap the
+console and the report say the run is NOT confined.
 
-Honest limits: the grader **runs the submitted code with your permissions**.
-Run it in a throwaway container or virtual machine, never where there are
-secrets. A determined learner can also forge a result (the notebook can write
-to the results file, or replace ``check``); treat the score as feedback for
-honest work and read submissions when the stakes are high.
+So that the grader can reuse a check, a check function receives only the
+learner's callable and plain arguments of its own making: arrays, numbers,
+strings, lists, tuples and dicts of them, a ``np.random.Generator``, an
+``LSTMConfig``, or a function of this package (it crosses by name); and it
+reads back only such values. Arguments the learner's function changes in place
+and generators it draws from are synchronised back after each call.
 
 nbgrader (optional: ``pip install -e '.[grading]'``): the notebooks carry
 nbgrader metadata (schema 3), so ``solutions/`` serves as nbgrader's source

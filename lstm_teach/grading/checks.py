@@ -11,7 +11,6 @@ maximum score from it (so deleting a graded cell cannot shrink the maximum).
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import pkgutil
 from collections.abc import Callable
@@ -19,9 +18,6 @@ from dataclasses import dataclass
 
 from .feedback import CheckResult, Incorrect, NotAttempted, format_message
 
-#: Environment variable naming a file to which every check appends its result
-#: as one JSON line. The grader sets it; learners never need to.
-RESULTS_ENV = "LSTM_TEACH_GRADING_RESULTS"
 #: Set to 1 to make a failed check raise ``AssertionError`` after printing its
 #: feedback: what nbgrader's autograder needs to see a failure.
 STRICT_ENV = "LSTM_TEACH_STRICT_CHECKS"
@@ -114,21 +110,13 @@ def max_score(exercise_set: str) -> int:
 def check_status(name: str, obj, **kwargs) -> str:
     """``"passed"``, ``"failed"`` or ``"not attempted"``: the verdict of a check, silently.
 
-    Prints nothing, records nothing and never raises (not even in strict mode): what
+    Prints nothing and never raises (not even in strict mode): what
     :class:`lstm_teach.grading.guard.needs` asks before it explains a failed demo cell.
     """
-    exercise = get_exercise(name)
-    try:
-        exercise.func(obj, **kwargs)
-    except NotAttempted:
-        return "not attempted"
-    except Exception:  # Incorrect, or anything the learner's code raised
-        return "failed"
-    return "passed"
+    return evaluate(get_exercise(name), obj, **kwargs).status
 
 
-def run_check(name: str, obj, *, verbose: bool = True, record: bool = True,
-              **kwargs) -> CheckResult:
+def run_check(name: str, obj, *, verbose: bool = True, **kwargs) -> CheckResult:
     """Run the check ``name`` on the learner's ``obj``; print and return the result.
 
     Never raises because the answer is wrong, because the learner's code
@@ -142,8 +130,18 @@ def run_check(name: str, obj, *, verbose: bool = True, record: bool = True,
         result = CheckResult(name, False, 0, 0, "failed",
                              f"❌ {exc.args[0]}\n   • (this is a problem in the notebook, not "
                              "in your answer: tell your instructor)")
-        return _finish(result, verbose, record=False)
+        return _finish(result, verbose)
 
+    result = evaluate(exercise, obj, **kwargs)
+    return _finish(result, verbose)
+
+
+def evaluate(exercise: Exercise, obj, **kwargs) -> CheckResult:
+    """Run one check on ``obj`` and return the result, without printing or recording it.
+
+    The grader calls this in its own process, with ``obj`` a stand-in that
+    calls the learner's function in the sandbox.
+    """
     status, lines = "failed", []
     try:
         extra = exercise.func(obj, **kwargs)
@@ -160,37 +158,13 @@ def run_check(name: str, obj, *, verbose: bool = True, record: bool = True,
     passed = status == "passed"
     points = exercise.points if passed else 0
     message = format_message(exercise.title, status, points, exercise.points, lines)
-    result = CheckResult(name, passed, points, exercise.points, status, message)
-    return _finish(result, verbose, record)
+    return CheckResult(exercise.name, passed, points, exercise.points, status, message)
 
 
-def _finish(result: CheckResult, verbose: bool, record: bool) -> CheckResult:
+def _finish(result: CheckResult, verbose: bool) -> CheckResult:
+    """Print the feedback. Nothing is recorded: the grader decides scores itself."""
     if verbose:
         print(result.message, flush=True)
-    if record:
-        _record(result)
     if not result.passed and os.environ.get(STRICT_ENV, "").strip() not in ("", "0"):
         raise AssertionError(f"check {result.name!r} did not pass")
     return result
-
-
-def _record(result: CheckResult) -> None:
-    """Append the result to the grader's results file, if the grader asked for one."""
-    path = os.environ.get(RESULTS_ENV)
-    if not path:
-        return
-    line = json.dumps(
-        {
-            "name": result.name,
-            "passed": result.passed,
-            "status": result.status,
-            "message": result.message[:2000],
-        },
-        ensure_ascii=False,
-    )
-    try:
-        # One write call per line keeps lines whole even if several checks run.
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write("\n" + line + "\n")
-    except OSError:
-        pass  # grading is best effort; feedback has been printed already

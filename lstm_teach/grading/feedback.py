@@ -46,6 +46,19 @@ class NotAttempted(Exception):
     """The learner's function still raises ``NotImplementedError``."""
 
 
+class RemoteError(Exception):
+    """The learner's function, called in the grading sandbox, failed; ``description`` says how.
+
+    Raised by the grader's stand-in for the learner's function (see
+    :mod:`lstm_teach.grading.session`): the exception, and the line of the
+    learner's code, were described inside the sandbox.
+    """
+
+    def __init__(self, description: str):
+        super().__init__(description)
+        self.description = description
+
+
 @dataclass
 class CheckResult:
     """What :func:`lstm_teach.grading.check` returns.
@@ -149,6 +162,9 @@ def call_learner(fn, *args, what: str | None = None, **kwargs):
         return fn(*args, **kwargs)
     except NotImplementedError:
         raise NotAttempted() from None
+    except RemoteError as exc:
+        prefix = f"calling {what}: " if what else ""
+        raise Incorrect(prefix + exc.description) from None
     except Exception as exc:  # the learner's bug, reported as feedback
         prefix = f"calling {what}: " if what else ""
         raise Incorrect(prefix + describe_exception(exc)) from None

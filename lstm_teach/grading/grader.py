@@ -1,231 +1,250 @@
-"""``lstm-teach grade NOTEBOOK... [--json FILE] [--timeout-cell S] [--timeout-notebook S]``.
+"""Grading one submission: the exercise set, the sandboxed run, and scores decided here.
 
-For every submitted notebook the grader
+For a submitted notebook the grader
 
-1. reads it (an invalid file scores 0, with the reason);
-2. recognises which exercise set it is, from the metadata the generator
-   wrote or else from its file name (``alice_03_gated_cell.ipynb`` works);
-   the maximum score comes from the check registry, not from the submission;
-3. copies it into a fresh temporary directory and executes it there in a
-   fresh kernel (:mod:`lstm_teach.grading.runner`, in a subprocess of its
-   own process group) with a per-cell and a whole-notebook time limit;
-4. reads the results the ``check()`` calls appended to a file named by an
-   environment variable: a result counts only for an exercise of this set,
-   and an exercise keeps its best result (points earned are never lost to a
-   later crash, timeout or junk cell);
-5. prints a table of points per exercise and optionally writes JSON.
+1. decides the exercise set: the instructor's ``--set``, else a set name in
+   the file name (``alice_03_gated_cell.ipynb``), else the notebook's own
+   metadata (and says so). A notebook whose metadata names *another* known
+   set is a ``"set mismatch"``: it scores nothing and is not run;
+2. reads the notebook statically (:mod:`lstm_teach.grading.review`): the
+   name of the learner's function for each exercise, the cells that call each
+   check, and answers that import the package's reference (``"needs review"``);
+3. starts a sandbox for it (:mod:`lstm_teach.grading.sandbox`, bubblewrap where
+   present) with a fresh copy of the notebook, and runs its code cells one by
+   one, each with a time limit, the whole notebook with another;
+4. after each cell that calls a check, and once more at the end for whatever
+   has not passed, runs that exercise's check function **here**, in the
+   grader's process, on a stand-in for the learner's function that calls it
+   in the sandbox through a narrow channel (:mod:`lstm_teach.grading.session`).
+   The reference, the comparison and the diagnosis never leave this process;
+   the notebook's own ``check()`` output, files, environment and globals count
+   for nothing. An exercise keeps its best result, so a later crash, timeout
+   or junk cell loses no points earned before it.
 
-Exit status: 0 whenever grading happened, whatever the submissions did;
-2 for the grader's own usage errors (a path that does not exist, a bad
-timeout, an unwritable report path).
-
-Security: grading runs the submitted code with your permissions. Run it in a
-throwaway environment (a container or a disposable VM), never on a machine
-with secrets.
+Class-level grading (``--jobs``, the class summary, the originals check) is in
+:mod:`lstm_teach.grading.classroom`.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-from . import checks
+from . import checks, review
 from .feedback import FAIL_MARK, PASS_MARK, TODO_MARK
 from .generate import METADATA_KEY
+from .sandbox import Limits
+from .session import Session, SessionDead
 
 MAX_NOTEBOOK_BYTES = 50_000_000
-MAX_RESULTS_BYTES = 10_000_000
-GRACE_S = 30.0  # the runner gets this long beyond the notebook limit before we kill it
+EXERCISE_BUDGET_MIN_S = 30.0
 
 
 # --------------------------------------------------------------------------- identification
 
 
-def identify(nb, path: Path) -> str | None:
-    """The exercise set of a submission: its metadata, else a set name inside its file name."""
-    known = checks.exercise_sets()
+def set_from_metadata(nb) -> str | None:
+    """The exercise set the notebook's metadata names (a claim of the submission)."""
     meta = nb.get("metadata", {}).get(METADATA_KEY, {}) if isinstance(nb, dict) else {}
     name = meta.get("exercise_set") if isinstance(meta, dict) else None
-    if name in known:
-        return name
-    stem = path.stem.lower()
-    for candidate in sorted(known, key=len, reverse=True):
+    return name if isinstance(name, str) else None
+
+
+def set_from_filename(path: Path) -> str | None:
+    """A known set whose name appears in the file name, as a whole word (longest first)."""
+    stem = Path(path).stem.lower()
+    for candidate in sorted(checks.exercise_sets(), key=len, reverse=True):
         if re.search(rf"(^|[^0-9a-z]){re.escape(candidate)}($|[^a-z])", stem):
             return candidate
     return None
 
 
-# --------------------------------------------------------------------------- grading one notebook
+def identify(nb, path: Path, exercise_set: str | None = None) -> tuple[str | None, str | None]:
+    """``(exercise set, note)``: the instructor's set, the file name's, or else the metadata's."""
+    known = checks.exercise_sets()
+    if exercise_set is not None:
+        return exercise_set, None
+    named = set_from_filename(path)
+    if named is not None:
+        return named, None
+    claimed = set_from_metadata(nb)
+    if claimed in known:
+        return claimed, (f"the exercise set {claimed} was taken from the notebook's metadata "
+                         "(neither --set nor the file name names one)")
+    return None, None
 
 
-def _empty_report(path: Path, exercise_set: str | None, status: str, reason: str) -> dict:
+# --------------------------------------------------------------------------- reports
+
+
+def _rows(exercise_set: str | None) -> list[dict]:
     exercises = checks.exercises_for(exercise_set) if exercise_set else []
+    return [{"name": ex.name, "title": ex.title, "points": 0, "max_points": ex.points,
+             "status": "not run", "message": "", "review": None} for ex in exercises]
+
+
+def empty_report(path, exercise_set: str | None, status: str, reason: str) -> dict:
+    """A report for a submission that was not run (or could not be)."""
+    rows = _rows(exercise_set)
     return {
-        "notebook": str(path),
-        "exercise_set": exercise_set,
-        "score": 0,
-        "max_score": sum(ex.points for ex in exercises),
-        "status": status,
-        "reason": reason,
-        "exercises": [
-            {"name": ex.name, "title": ex.title, "points": 0, "max_points": ex.points,
-             "status": "not run", "message": ""}
-            for ex in exercises
-        ],
-        "cell_errors": [],
+        "notebook": str(path), "exercise_set": exercise_set, "score": 0,
+        "max_score": sum(r["max_points"] for r in rows), "status": status, "reason": reason,
+        "exercises": rows, "cell_errors": [], "review": [], "confined": None, "notes": [],
         "elapsed_s": 0.0,
     }
 
 
-def _read_results(path: Path) -> list[dict]:
-    """Parse the JSON lines the checks wrote; anything malformed is skipped."""
-    if not path.exists():
-        return []
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        text = fh.read(MAX_RESULTS_BYTES)
-    results = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line.startswith("{"):
-            continue
-        try:
-            item = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(item, dict) and isinstance(item.get("name"), str):
-            results.append(item)
-    return results
+def _read_notebook(data: bytes):
+    import nbformat
+
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise ValueError(f"the file is larger than {MAX_NOTEBOOK_BYTES // 1_000_000} MB")
+    nb = nbformat.reads(data.decode("utf-8", errors="replace"), as_version=4)
+    if not isinstance(nb.get("cells"), list):
+        raise ValueError("it has no list of cells")
+    return nb
 
 
-def _kill_group(pid: int) -> None:
-    for kill in (os.killpg, os.kill):
-        try:
-            kill(pid, signal.SIGKILL)
+# --------------------------------------------------------------------------- grading
+
+
+class _Grading:
+    """The state of one submission while it runs: best results so far, errors, status."""
+
+    def __init__(self, session: Session, exercises, targets, timeout_cell: float):
+        self.session, self.timeout_cell = session, timeout_cell
+        self.exercises = {ex.name: ex for ex in exercises}
+        self.targets = targets
+        self.best: dict[str, checks.CheckResult] = {}
+
+    def grade(self, name: str) -> None:
+        """Run the check of ``name`` here, on the learner's function in the sandbox."""
+        if name in self.best and self.best[name].passed:
             return
-        except (ProcessLookupError, PermissionError, OSError):
-            continue
+        if self.session.dead_reason is not None:
+            return
+        budget = max(self.timeout_cell, EXERCISE_BUDGET_MIN_S)
+        proxy = self.session.proxy(self.targets[name], self.timeout_cell, budget)
+        result = checks.evaluate(self.exercises[name], proxy)
+        if name not in self.best or result.passed or self.best[name].status == "not attempted":
+            self.best[name] = result
 
 
-def _execute(nb_path: Path, workdir: Path, results: Path, timeout_cell: float,
-             timeout_notebook: float) -> dict:
-    """Run the runner subprocess; return its summary (or what we know if it never wrote one)."""
-    summary_path = workdir / ".grading-summary.json"
-    pidfile = workdir / ".grading-kernel.pid"
-    env = dict(os.environ)
-    env[checks.RESULTS_ENV] = str(results)
-    env.pop(checks.STRICT_ENV, None)  # a failed check must not stop the notebook here
-    env.setdefault("MPLBACKEND", "Agg")
-    cmd = [sys.executable, "-m", "lstm_teach.grading.runner", str(nb_path),
-           "--summary", str(summary_path), "--pidfile", str(pidfile),
-           "--timeout-cell", str(timeout_cell), "--timeout-notebook", str(timeout_notebook)]
-    log_path = workdir / ".grading-runner.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=log, start_new_session=True)
-        killed = False
-        try:
-            proc.wait(timeout=timeout_notebook + GRACE_S)
-        except subprocess.TimeoutExpired:
-            killed = True
-            _kill_group(proc.pid)
-            proc.wait()
-    if (killed or not summary_path.exists()) and pidfile.exists():
-        # The runner did not get to shut its kernel down, and the kernel runs in a
-        # process group of its own: kill that group so nothing is left running.
-        try:
-            _kill_group(int(pidfile.read_text().strip()))
-        except ValueError:
-            pass
-    if summary_path.exists():
-        try:
-            return json.loads(summary_path.read_text(encoding="utf-8"))
-        except ValueError:
-            pass
-    if killed:
-        return {"status": "timeout", "errors": [],
-                "detail": f"the notebook ran longer than {timeout_notebook:g} s"}
-    with open(log_path, "rb") as fh:
-        tail = fh.read()[-500:].decode("utf-8", "replace")
-    return {"status": "runner failed", "errors": [], "detail": tail.strip()[-300:]}
-
-
-def grade_notebook(path, timeout_cell: float = 60.0, timeout_notebook: float = 600.0) -> dict:
+def grade_notebook(path, timeout_cell: float = 60.0, timeout_notebook: float = 600.0, *,
+                   exercise_set: str | None = None, limits: Limits | None = None,
+                   data: bytes | None = None) -> dict:
     """Grade one submission; never raises for anything the submission does.
+
+    Parameters
+    ----------
+    path : str or Path
+        The submission (its name is used to recognise the set and in the report).
+    timeout_cell, timeout_notebook : float
+        Limits in seconds for one cell (and one call of the learner's function)
+        and for all the cells together.
+    exercise_set : str, optional
+        The set to grade the notebook as (the instructor's ``--set``).
+    limits : Limits, optional
+        Resource limits of the sandbox (memory, CPU seconds, file size, processes).
+    data : bytes, optional
+        The notebook's bytes, read earlier (so a class is copied before anything runs).
 
     Returns
     -------
     dict
         ``notebook``, ``exercise_set``, ``score``, ``max_score``, ``status``
         (``"ok"``, ``"timeout"``, ``"kernel died"``, ``"invalid notebook"``,
-        ``"unknown notebook"``, ``"runner failed"``), ``reason``,
-        ``exercises`` (name, title, points, max_points, status, message),
-        ``cell_errors`` and ``elapsed_s``.
+        ``"unknown notebook"``, ``"set mismatch"``), ``reason``, ``exercises``
+        (name, title, points, max_points, status, message, review),
+        ``cell_errors``, ``confined``, ``notes`` and ``elapsed_s``.
     """
-    import nbformat
-
     path = Path(path)
     start = time.monotonic()
+    limits = limits or Limits(cpu_seconds=int(2 * timeout_notebook + 120))
     try:
-        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-            return _empty_report(path, None, "invalid notebook",
-                                 f"the file is larger than {MAX_NOTEBOOK_BYTES // 1_000_000} MB")
-        nb = nbformat.reads(path.read_text(encoding="utf-8", errors="replace"), as_version=4)
-        if not isinstance(nb.get("cells"), list):
-            raise ValueError("it has no list of cells")
-    except Exception as exc:
-        exercise_set = identify({}, path)
-        return _empty_report(path, exercise_set, "invalid notebook",
-                             f"cannot read it as a notebook ({type(exc).__name__}: "
-                             f"{str(exc)[:200]})")
-    exercise_set = identify(nb, path)
-    if exercise_set is None:
-        return _empty_report(path, None, "unknown notebook",
-                             "cannot tell which exercise notebook this is (no lstm-teach "
-                             "metadata, and no known name such as 03_gated_cell in the file name)")
+        raw = data if data is not None else path.read_bytes()
+        nb = _read_notebook(raw)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is the submission's problem
+        chosen = exercise_set or set_from_filename(path)
+        return empty_report(path, chosen, "invalid notebook",
+                            f"cannot read it as a notebook ({type(exc).__name__}: "
+                            f"{str(exc)[:200]})")
+    chosen, note = identify(nb, path, exercise_set)
+    if chosen is None:
+        return empty_report(path, None, "unknown notebook",
+                            "cannot tell which exercise notebook this is: give --set NAME, or "
+                            "name the file after the set (e.g. alice_03_gated_cell.ipynb)")
+    claimed = set_from_metadata(nb)
+    if claimed is not None and claimed != chosen and claimed in checks.exercise_sets():
+        return empty_report(path, chosen, "set mismatch",
+                            f"graded as {chosen}, but the notebook is the exercise set "
+                            f"{claimed}: nothing is scored for {claimed}")
 
-    expected = checks.exercises_for(exercise_set)
-    workdir = Path(tempfile.mkdtemp(prefix="lstm-teach-grade-"))
+    exercises = checks.exercises_for(chosen)
+    names = [ex.name for ex in exercises]
+    targets = review.targets_for(chosen, names, nb)
+    flags = {name: f"imports the package's reference, {where}"
+             for name, where in review.leaning_on_reference(nb, targets).items()}
+    tampering = review.reaching_into_the_grader(nb)
+    for name in names:  # a notebook that reaches into the grader: every answer is suspect
+        if tampering and name not in flags:
+            flags[name] = f"the notebook reaches into the grader, {tampering[0]}"
+    sources = review.code_cells(nb)
+    marks = review.checkpoints(nb, names)
+
+    status, reason, cell_errors = "ok", note, []
+    session = Session(raw, limits)
+    grading = _Grading(session, exercises, targets, timeout_cell)
     try:
-        copy = workdir / "submission.ipynb"
-        copy.write_text(nbformat.writes(nb), encoding="utf-8")
-        results_path = workdir / ".grading-results.jsonl"
-        summary = _execute(copy, workdir, results_path, timeout_cell, timeout_notebook)
-        results = _read_results(results_path)
+        deadline = time.monotonic() + timeout_notebook
+        for index, source in enumerate(sources):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                status = "timeout"
+                reason = (f"the notebook ran longer than {timeout_notebook:g} s; cells from "
+                          f"code cell {index + 1} on were not run")
+                break
+            outcome = session.run_cell(source, min(timeout_cell, left))
+            if outcome["error"]:
+                if len(cell_errors) < 20:
+                    cell_errors.append({"cell": index + 1, "error": outcome["error"]})
+            for name in marks[index]:
+                grading.grade(name)
+        for name in names:  # whatever has not passed yet, with everything defined now
+            grading.grade(name)
+    except SessionDead as exc:
+        status = "timeout" if "did not answer" in str(exc) else "kernel died"
+        reason = str(exc)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        session.close()
+    if session.dead_reason not in (None, "closed") and status == "ok":
+        status, reason = "kernel died", session.dead_reason
 
     rows = []
-    for ex in expected:
-        mine = [r for r in results if r.get("name") == ex.name]
-        best = next((r for r in mine if r.get("passed") is True), mine[-1] if mine else None)
-        passed = best is not None and best.get("passed") is True
-        rows.append({
-            "name": ex.name,
-            "title": ex.title,
-            "points": ex.points if passed else 0,
-            "max_points": ex.points,
-            "status": str(best.get("status", "failed"))[:40] if best else "not run",
-            "message": str(best.get("message", ""))[:2000] if best else "",
-        })
-    status = summary.get("status", "runner failed")
-    reason = summary.get("detail")
+    for ex in exercises:
+        result = grading.best.get(ex.name)
+        row = {"name": ex.name, "title": ex.title, "points": 0, "max_points": ex.points,
+               "status": "not run", "message": "", "review": None}
+        if result is not None:
+            row.update(points=result.points, status=result.status, message=result.message)
+        if ex.name in flags:
+            row.update(review=flags[ex.name], points_if_accepted=row["points"], points=0,
+                       status="needs review")
+        rows.append(row)
     return {
         "notebook": str(path),
-        "exercise_set": exercise_set,
+        "exercise_set": chosen,
         "score": sum(r["points"] for r in rows),
-        "max_score": sum(ex.points for ex in expected),
+        "max_score": sum(ex.points for ex in exercises),
         "status": status,
         "reason": reason,
         "exercises": rows,
-        "cell_errors": summary.get("errors", [])[:20],
+        "cell_errors": cell_errors,
+        "review": tampering,
+        "confined": session.confined,
+        "notes": list(session.notes),
         "elapsed_s": round(time.monotonic() - start, 2),
     }
 
@@ -233,7 +252,7 @@ def grade_notebook(path, timeout_cell: float = 60.0, timeout_notebook: float = 6
 # --------------------------------------------------------------------------- reporting
 
 
-_MARKS = {"passed": PASS_MARK, "not attempted": TODO_MARK}
+_MARKS = {"passed": PASS_MARK, "not attempted": TODO_MARK, "needs review": "⚠️"}
 
 
 def format_report(report: dict) -> str:
@@ -244,11 +263,15 @@ def format_report(report: dict) -> str:
     lines = [head]
     if report.get("reason"):
         lines.append(f"    note: {report['reason']}")
+    for note in report.get("notes", []):
+        lines.append(f"    WARNING: {note}")
     width = max([len(r["name"]) for r in report["exercises"]] + [8])
     for row in report["exercises"]:
         mark = _MARKS.get(row["status"], FAIL_MARK)
         lines.append(f"    {mark} {row['name']:<{width}}  {row['points']:g}/{row['max_points']:g}"
                      f"  {row['status']}")
+        if row.get("review"):
+            lines.append(f"        needs review: {row['review']}")
     for err in report["cell_errors"][:5]:
         lines.append(f"    cell {err.get('cell')}: {err.get('error')}")
     if len(report["cell_errors"]) > 5:
@@ -256,54 +279,12 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-def _expand(paths: list[str]) -> tuple[list[Path], list[str]]:
-    """Files to grade (directories give their notebooks) and usage errors."""
-    files, errors = [], []
-    for name in paths:
-        path = Path(name)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-            if not found:
-                errors.append(f"no notebooks found in directory {name}")
-            files.extend(found)
-        elif path.exists():
-            files.append(path)
-        else:
-            errors.append(f"no such file: {name}")
-    return files, errors
+def dumps(payload) -> str:
+    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
 
 
 def cli_grade(args) -> int:
-    """Entry point of ``lstm-teach grade``."""
-    files, errors = _expand(args.notebooks)
-    for label, value in (("--timeout-cell", args.timeout_cell),
-                         ("--timeout-notebook", args.timeout_notebook)):
-        if not value > 0:
-            errors.append(f"{label} must be a positive number of seconds; got {value}")
-    if args.json:
-        parent = Path(args.json).resolve().parent
-        if not parent.is_dir():
-            errors.append(f"cannot write the JSON report: directory {parent} does not exist")
-    if errors:
-        for err in errors:
-            print(f"lstm-teach grade: {err}", file=sys.stderr)
-        return 2
+    """Entry point of ``lstm-teach grade`` (see :mod:`lstm_teach.grading.classroom`)."""
+    from .classroom import cli_grade as run
 
-    reports = []
-    for path in files:
-        report = grade_notebook(path, args.timeout_cell, args.timeout_notebook)
-        reports.append(report)
-        print(format_report(report), flush=True)
-    if len(reports) > 1:
-        total = sum(r["score"] for r in reports)
-        total_max = sum(r["max_score"] for r in reports)
-        print(f"\n{len(reports)} notebooks: {total:g}/{total_max:g} points in total")
-    if args.json:
-        payload = reports[0] if len(reports) == 1 else reports
-        try:
-            Path(args.json).write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n",
-                                       encoding="utf-8")
-        except OSError as exc:
-            print(f"lstm-teach grade: cannot write {args.json}: {exc}", file=sys.stderr)
-            return 2
-    return 0
+    return run(args)

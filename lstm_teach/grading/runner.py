@@ -1,193 +1,205 @@
-"""Execute one notebook in a fresh kernel, defensively. Run by the grader as a subprocess::
+"""The notebook side of grading: runs inside the sandbox, with the submission's code.
 
-    python -m lstm_teach.grading.runner NOTEBOOK --summary FILE --pidfile FILE \\
-        --timeout-cell 60 --timeout-notebook 600
+    python -I -m lstm_teach.grading.runner
 
-Why a subprocess: whatever the notebook does to this process (memory, a hung
-kernel, a crash), the grader survives it and can kill the whole thing by its
-process group. The scores do not come back through this process at all: each
-``check()`` in the kernel appends its result to the file named by
-``LSTM_TEACH_GRADING_RESULTS``, so points earned before a crash or a timeout
-are kept.
+Started by :mod:`lstm_teach.grading.session` with its standard input and
+output connected to the grader by pipes. It executes what the grader asks,
+one command at a time (frames of :mod:`lstm_teach.grading.channel`):
 
-Safeguards here:
+``{"op": "run", "source": ..., "timeout": s}``
+    run one code cell in an IPython shell (the same execution engine as a
+    Jupyter kernel, in this process); reply whether it raised.
+``{"op": "call", "target": "name", "args": ..., "kwargs": ..., "timeout": s}``
+    call the learner's object ``name`` from the notebook's namespace on the
+    grader's arguments; reply with the returned value as plain data, the
+    arguments it changed in place (and the new state of any generator it drew
+    from), or the exception it raised.
+``{"op": "bye"}``
+    exit.
 
-* every cell runs with ``allow_errors`` (a failing cell does not stop the
-  next) and a per-cell timeout that interrupts the kernel and moves on;
-* a watchdog kills the kernel's process group when the whole-notebook time
-  limit passes;
-* outputs are counted, never stored (only error names and messages are kept,
-  truncated), so a cell printing 10 MB costs no memory here;
-* the kernel is the Python running this module (not whatever ``python3``
-  kernelspec the machine has), its pid is written to ``--pidfile`` so the
-  grader can clean up after a hard kill.
+Nothing here is trusted by the grader: this process runs the learner's code,
+which can replace any of it. The grader decides every score in its own
+process from the plain values it decodes (see :mod:`lstm_teach.grading.session`).
+The learner's output goes to /dev/null; the channel uses private copies of
+the pipes, and a per-cell / per-call alarm interrupts code that runs too long
+(the grader kills the whole sandbox if that does not work).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import signal
 import sys
-import threading
-import time
 
-MAX_ERRORS = 20
 MAX_TEXT = 300
 
 
-def _truncate(text: str, limit: int = MAX_TEXT) -> str:
+class _Timeout(KeyboardInterrupt):
+    """Raised by the alarm in the main thread when a cell or call runs too long."""
+
+
+def _truncate(text, limit: int = MAX_TEXT) -> str:
     text = str(text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _kill_group(pid: int) -> None:
+def _on_alarm(signum, frame):
+    # Keep interrupting every second: a cell that swallows one interrupt gets another.
+    signal.setitimer(signal.ITIMER_REAL, 1.0)
+    raise _Timeout()
+
+
+def _arm(seconds: float) -> None:
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, max(float(seconds), 0.01))
+
+
+def _disarm() -> None:
+    signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _private_channel() -> tuple[int, int]:
+    """Move the pipes to the grader off fds 0/1, and send the learner's output to /dev/null."""
+    read_fd, write_fd = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+    return read_fd, write_fd
+
+
+def _make_shell():
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    shell = InteractiveShell.instance(config=config)
+    shell.user_ns["__name__"] = "__main__"
+    return shell
+
+
+def _run_cell(shell, source: str, timeout: float) -> dict:
+    timed_out = False
     try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, OSError):
+        _arm(timeout)
         try:
-            os.kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError, OSError):
-            pass
+            result = shell.run_cell(source, store_history=False)
+        finally:
+            _disarm()
+    except _Timeout:  # raised between cells, outside IPython's own handler
+        return {"op": "ran", "error": f"the cell timed out after {timeout:g} s",
+                "timed_out": True}
+    error = result.error_before_exec or result.error_in_exec
+    text = None
+    if isinstance(error, _Timeout):
+        timed_out, text = True, f"the cell timed out after {timeout:g} s"
+    elif error is not None:
+        text = _truncate(f"{type(error).__name__}: {error}".rstrip(": "))
+    return {"op": "ran", "error": text, "timed_out": timed_out}
 
 
-def _make_client(nb, args, summary):
-    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
-    from jupyter_client.manager import AsyncKernelManager
-    from nbclient import NotebookClient
-
-    class CurrentEnvSpecs(KernelSpecManager):
-        """Always run the kernel with this interpreter (like nbval's --nbval-current-env)."""
-
-        def get_kernel_spec(self, kernel_name):
-            return KernelSpec(
-                argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                display_name="Python 3 (grader)",
-                language="python",
-                resource_dir="",
-            )
-
-    class GradingClient(NotebookClient):
-        """nbclient that records errors and timeouts and stores no outputs."""
-
-        current_cell = -1
-        output_bytes = 0
-
-        def output(self, outs, msg, display_id, cell_index):
-            content = msg.get("content", {})
-            if msg.get("msg_type") == "error":
-                if len(summary["errors"]) < MAX_ERRORS:
-                    summary["errors"].append({
-                        "cell": cell_index,
-                        "error": _truncate(": ".join(
-                            str(p) for p in (content.get("ename", "?"), content.get("evalue"))
-                            if p)),
-                    })
-                return None
-            for value in (content.get("text"), *(content.get("data") or {}).values()):
-                if value:
-                    self.output_bytes += len(value) if isinstance(value, str) else 100
-            summary["output_bytes"] = self.output_bytes
-            return None  # counted, not kept
-
-        async def _async_handle_timeout(self, timeout, cell=None):
-            if len(summary["errors"]) < MAX_ERRORS:
-                summary["errors"].append({
-                    "cell": self.current_cell,
-                    "error": f"cell timed out after {timeout:g} s and was interrupted",
-                })
-            return await super()._async_handle_timeout(timeout, cell)
-
-    def on_cell_start(cell, cell_index, **_):
-        client.current_cell = cell_index
-
-    def on_notebook_start(**_):
-        pid = getattr(client.km.provisioner, "pid", None) if client.km else None
-        if pid and args.pidfile:
-            with open(args.pidfile, "w") as fh:
-                fh.write(str(pid))
-        summary["kernel_pid"] = pid
-
-    # The async manager matters: with a blocking client nbclient's waits block its own event
-    # loop, and a silent infinite loop in a cell would never reach the cell timeout.
-    km = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=CurrentEnvSpecs())
-    client = GradingClient(
-        nb,
-        km=km,
-        timeout=args.timeout_cell,
-        startup_timeout=min(120.0, args.timeout_notebook),
-        allow_errors=True,
-        interrupt_on_timeout=True,
-        error_on_timeout={"ename": "CellTimeoutError", "evalue": "cell timed out", "traceback": []},
-        record_timing=False,
-        store_widget_state=False,
-        allow_stdin=False,
-        resources={"metadata": {"path": os.getcwd()}},
-        on_cell_start=on_cell_start,
-        on_notebook_start=on_notebook_start,
-    )
-    return client
+def _lookup(shell, target: str):
+    parts = str(target).split(".")
+    if not parts or not all(p.isidentifier() for p in parts):
+        return None, f"`{target}` is not a name"
+    if parts[0] not in shell.user_ns:
+        return None, f"the notebook does not define `{parts[0]}`"
+    obj = shell.user_ns[parts[0]]
+    for part in parts[1:]:
+        try:
+            obj = getattr(obj, part)
+        except Exception:
+            return None, f"`{target}` does not exist"
+    if not callable(obj):
+        return None, f"expected a function `{target}`, but it is {type(obj).__name__}"
+    return obj, None
 
 
-def run(args) -> dict:
-    import nbformat
+def _leaves(obj, path=()):
+    """(path, value) of every array and generator inside nested lists / tuples / dicts."""
+    import numpy as np
 
-    summary = {"status": "ok", "errors": [], "output_bytes": 0, "kernel_pid": None}
+    if type(obj) is np.ndarray or type(obj) is np.random.Generator:
+        yield path, obj
+    elif type(obj) in (list, tuple):
+        for i, value in enumerate(obj):
+            yield from _leaves(value, (*path, i))
+    elif type(obj) is dict:
+        for key, value in obj.items():
+            yield from _leaves(value, (*path, key))
+
+
+def _call(shell, message: dict) -> dict:
+    import numpy as np
+
+    from .channel import decode, encode
+    from .feedback import describe_exception
+
+    fn, problem = _lookup(shell, message.get("target", ""))
+    if problem:
+        return {"op": "missing", "description": problem}
+    args = decode(message.get("args", {"L": []}), allow_functions=True)
+    kwargs = decode(message.get("kwargs", {"D": []}), allow_functions=True)
+    tree = (args, kwargs)
+    before = {path: obj.copy() for path, obj in _leaves(tree) if type(obj) is np.ndarray}
     try:
-        nb = nbformat.read(args.notebook, as_version=4)
-    except Exception as exc:
-        summary.update(status="invalid notebook", detail=_truncate(exc))
-        return summary
-    # Raw and markdown cells are inert; only code cells run.
-    client = _make_client(nb, args, summary)
-    timed_out = threading.Event()
-
-    def watchdog():
-        timed_out.set()
-        pid = summary.get("kernel_pid")
-        if pid:
-            _kill_group(pid)
-
-    timer = threading.Timer(args.timeout_notebook, watchdog)
-    timer.daemon = True
-    start = time.monotonic()
-    timer.start()
-    try:
-        client.execute()
-    except Exception as exc:  # dead kernel after the watchdog, or a kernel that died by itself
-        if timed_out.is_set():
-            summary.update(status="timeout",
-                           detail=f"the notebook ran longer than {args.timeout_notebook:g} s")
-        else:
-            summary.update(status="kernel died", cell=client.current_cell,
-                           detail=_truncate(f"the kernel died in cell {client.current_cell} "
-                                            f"({type(exc).__name__}: {exc})"))
-    finally:
-        timer.cancel()
-        pid = summary.get("kernel_pid")
-        if pid:
-            _kill_group(pid)  # nbclient has shut it down already; this only mops up leftovers
-    summary["elapsed_s"] = round(time.monotonic() - start, 2)
-    return summary
+        _arm(message.get("timeout", 60.0))
+        try:
+            value = fn(*args, **kwargs)
+            reply = {"op": "result", "value": encode(value)}
+        finally:
+            _disarm()
+    except _Timeout:
+        return {"op": "timeout"}
+    except NotImplementedError:
+        return {"op": "raised", "not_implemented": True, "description": ""}
+    except BaseException as exc:  # noqa: BLE001 - the learner's bug (or exit) is the answer
+        return {"op": "raised", "not_implemented": False,
+                "description": _truncate(describe_exception(exc))}
+    sync = []
+    for path, obj in _leaves(tree):
+        if type(obj) is np.random.Generator:
+            sync.append({"path": list(path), "value": encode(obj)})
+        elif path in before and (obj.shape != before[path].shape
+                                 or obj.tobytes() != before[path].tobytes()):
+            sync.append({"path": list(path), "value": encode(obj)})
+    reply["sync"] = sync
+    return reply
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lstm_teach.grading.runner")
-    parser.add_argument("notebook")
-    parser.add_argument("--summary", required=True)
-    parser.add_argument("--pidfile")
-    parser.add_argument("--timeout-cell", type=float, default=60.0)
-    parser.add_argument("--timeout-notebook", type=float, default=600.0)
-    args = parser.parse_args(argv)
-    try:
-        summary = run(args)
-    except Exception as exc:  # report, do not crash: the grader reads the summary
-        summary = {"status": "runner failed", "detail": _truncate(f"{type(exc).__name__}: {exc}"),
-                   "errors": []}
-    with open(args.summary, "w", encoding="utf-8") as fh:
-        json.dump(summary, fh)
-    return 0
+def main() -> int:
+    from .channel import ChannelError, receive, send
+
+    read_fd, write_fd = _private_channel()
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
+    sys.stderr = sys.stdout
+    shell = _make_shell()
+    send(write_fd, {"op": "hello", "pid": os.getpid()})
+    while True:
+        try:
+            message = receive(read_fd)
+        except (EOFError, ChannelError, OSError):
+            return 0
+        op = message.get("op")
+        if op == "bye":
+            return 0
+        try:
+            if op == "run":
+                reply = _run_cell(shell, str(message.get("source", "")),
+                                  float(message.get("timeout", 60.0)))
+            elif op == "call":
+                reply = _call(shell, message)
+            else:
+                reply = {"op": "error", "description": f"unknown command {op!r}"}
+        except _Timeout:
+            reply = {"op": "timeout"}
+        except Exception as exc:  # noqa: BLE001 - report, keep serving
+            reply = {"op": "error", "description": _truncate(f"{type(exc).__name__}: {exc}")}
+        try:
+            send(write_fd, reply)
+        except OSError:
+            return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,270 @@
+"""Static reading of notebooks for the grader: what to call, when, and what to flag.
+
+Nothing here runs the submission's code; it is parsed with :mod:`ast`.
+
+* :func:`targets_for` maps each exercise to the name the learner's function
+  has in the notebook (``check("stable_sigmoid", sigmoid)`` calls it
+  ``sigmoid``), read from the instructor's own notebooks (``exercises/`` or
+  ``solutions/`` next to the package) and, only where those are absent, from
+  the submission; else the exercise name itself.
+* :func:`checkpoints` finds, for each code cell of a submission, the exercises
+  whose ``check(...)`` it calls: the grader grades those right after the
+  cell, so points earned are kept if a later cell kills the kernel.
+* :func:`leaning_on_reference` flags an answer that imports the package's own
+  implementation of the very function the exercise asks for (or anything
+  from ``lstm_teach.grading`` but ``check``), giving the cell and the line.
+* :func:`reaching_into_the_grader` flags any cell that touches the grading
+  machinery (``lstm_teach.grading`` beyond ``check`` and ``needs``) or the
+  interpreter's internals (``sys.modules``, frames, ``gc``, ``ctypes``,
+  ``inspect``, ``builtins``, ``__main__``): with those, a notebook can patch
+  the sandbox's side of the channel to answer with the reference. This is a
+  static reading, so it catches the plain ways, not every disguise.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import json
+from pathlib import Path
+
+REPO_DIR = Path(__file__).resolve().parents[2]
+
+
+def code_cells(nb) -> list[str]:
+    """The sources of the notebook's code cells, in order."""
+    out = []
+    for cell in nb.get("cells", []):
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            source = cell.get("source", "")
+            out.append("".join(source) if isinstance(source, list) else str(source))
+    return out
+
+
+def parse(source: str) -> ast.Module | None:
+    """The cell as Python; None if it does not parse.
+
+    A cell with IPython syntax (magics) is first turned into Python by IPython's
+    transformer; plain Python is parsed as it is, so line numbers stay the cell's own.
+    """
+    for attempt in range(2):
+        if attempt:
+            try:
+                from IPython.core.inputtransformer2 import TransformerManager
+
+                source = TransformerManager().transform_cell(source)
+            except Exception:  # noqa: BLE001 - it does not parse either way
+                return None
+        try:
+            return ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+    return None
+
+
+def _dotted(node) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        return ".".join([node.id, *reversed(parts)])
+    return None
+
+
+def check_calls(tree: ast.Module | None) -> list[tuple[str, str | None]]:
+    """``(exercise name, target expression)`` of every ``check("name", target)`` call."""
+    found = []
+    for node in ast.walk(tree) if tree is not None else ():
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func = _dotted(node.func)
+        if func is None or func.rsplit(".", 1)[-1] not in ("check", "run_check"):
+            continue
+        first = node.args[0]
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            target = _dotted(node.args[1]) if len(node.args) > 1 else None
+            found.append((first.value, target))
+    return found
+
+
+@functools.cache
+def _instructor_targets(exercise_set: str) -> tuple[tuple[str, str], ...]:
+    found: dict[str, str] = {}
+    for folder in ("exercises", "solutions"):
+        path = REPO_DIR / folder / f"{exercise_set}.ipynb"
+        try:
+            nb = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for source in code_cells(nb):
+            for name, target in check_calls(parse(source)):
+                if target:
+                    found.setdefault(name, target)
+    return tuple(found.items())
+
+
+def targets_for(exercise_set: str, names: list[str], submission=None) -> dict[str, str]:
+    """The notebook name of the learner's function for each exercise in ``names``."""
+    targets = dict(_instructor_targets(exercise_set))
+    if submission is not None:
+        for source in code_cells(submission):
+            for name, target in check_calls(parse(source)):
+                if target and name not in targets:
+                    targets[name] = target
+    return {name: targets.get(name, name) for name in names}
+
+
+def checkpoints(nb, names: list[str]) -> list[list[str]]:
+    """For each code cell, the exercises (of ``names``) whose check it calls."""
+    wanted = set(names)
+    out = []
+    for source in code_cells(nb):
+        calls = [name for name, _ in check_calls(parse(source)) if name in wanted]
+        out.append(list(dict.fromkeys(calls)))
+    return out
+
+
+# ------------------------------------------------------------------- leaning on the reference
+
+
+def _package_aliases(trees: list[ast.Module]) -> set[str]:
+    """Names bound to the package or its modules anywhere in the notebook (``import ... as lt``)."""
+    aliases = set()
+    nodes = [node for tree in trees for node in ast.walk(tree)]
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "lstm_teach":
+                    aliases.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lstm_teach"):
+            for alias in node.names:
+                aliases.add(alias.asname or alias.name)  # a module imported from the package
+    for _ in range(3):  # names assigned from those (`module = lt.core.iir`) are aliases too
+        for node in nodes:
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and node.value:
+                used = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+                if used & aliases:
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    aliases |= {n.id for t in targets for n in ast.walk(t)
+                                if isinstance(n, ast.Name)}
+    return aliases
+
+
+def _defines(tree: ast.Module, name: str) -> bool:
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            return True
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store):
+            return True
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            if any((a.asname or a.name.split(".")[0]) == name for a in node.names):
+                return True
+    return False
+
+
+def _suspicious_lines(tree: ast.Module, reference_names: set[str], aliases: set[str]) -> list[int]:
+    """Line numbers that bring the package's reference for ``reference_names`` into the answer."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if not module.startswith("lstm_teach"):
+                continue
+            imported = {a.name for a in node.names}
+            grading_internals = (module.startswith("lstm_teach.grading")
+                                 and not imported <= {"check"})
+            if grading_internals or imported & reference_names or "*" in imported:
+                lines.append(node.lineno)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("lstm_teach.grading."):
+                    lines.append(node.lineno)
+        elif isinstance(node, ast.Attribute) and node.attr in reference_names:
+            root = _dotted(node)
+            if root and root.split(".")[0] in aliases:
+                lines.append(node.lineno)
+        elif isinstance(node, ast.Call) and _dotted(node.func) in ("getattr", "__import__",
+                                                                  "importlib.import_module"):
+            text = ast.unparse(node)
+            if "lstm_teach" in text or any(n in text for n in reference_names):
+                lines.append(node.lineno)
+    return sorted(set(lines))
+
+
+def leaning_on_reference(nb, targets: dict[str, str]) -> dict[str, str]:
+    """``{exercise: "cell N, line L: <code>"}`` for answers that import the reference.
+
+    An answer cell is a code cell that defines the exercise's function (a
+    ``def``, an assignment or an import binding its name). The reference is
+    the package's function of the same name (or the exercise's name), or
+    anything of ``lstm_teach.grading`` other than ``check``.
+    """
+    flags: dict[str, str] = {}
+    sources = code_cells(nb)
+    trees = [parse(s) for s in sources]
+    aliases = _package_aliases([t for t in trees if t is not None])
+    for name, target in targets.items():
+        short = target.split(".")[-1]
+        reference_names = {short, name}
+        for index, (source, tree) in enumerate(zip(sources, trees, strict=True)):
+            if tree is None or not _defines(tree, short):
+                continue
+            hits = _suspicious_lines(tree, reference_names, aliases)
+            if hits:
+                text = source.splitlines()[hits[0] - 1].strip() if source.splitlines() else ""
+                flags[name] = f"code cell {index + 1}, line {hits[0]}: {text[:160]}"
+                break
+    return flags
+
+
+#: What a notebook may use of ``lstm_teach.grading``.
+PUBLIC_GRADING_NAMES = {"check", "needs", "CheckResult"}
+#: Modules that reach into the running interpreter (its objects, frames, memory).
+INTROSPECTION_MODULES = {"gc", "ctypes", "_ctypes", "inspect", "builtins", "__main__",
+                         "__builtin__"}
+
+
+def reaching_into_the_grader(nb) -> list[str]:
+    """``["code cell N, line L: <code>", ...]`` for cells that touch the grading machinery."""
+    found = []
+    for index, source in enumerate(code_cells(nb)):
+        tree = parse(source)
+        if tree is None:
+            continue
+        lines = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                names = {a.name for a in node.names}
+                if module.startswith("lstm_teach.grading.") or (
+                        module == "lstm_teach.grading" and not names <= PUBLIC_GRADING_NAMES):
+                    lines.append(node.lineno)
+                elif module == "lstm_teach" and "grading" in names:
+                    lines.append(node.lineno)
+                elif module.split(".")[0] in INTROSPECTION_MODULES:
+                    lines.append(node.lineno)
+            elif isinstance(node, ast.Import):
+                if any(a.name.startswith("lstm_teach.grading")
+                       or a.name.split(".")[0] in INTROSPECTION_MODULES for a in node.names):
+                    lines.append(node.lineno)
+            elif isinstance(node, ast.Attribute):
+                chain = _dotted(node) or ""
+                parts = chain.split(".")
+                if chain.endswith(("sys.modules", "sys._getframe", "sys.settrace",
+                                   "sys.setprofile", "sys.meta_path")):
+                    lines.append(node.lineno)
+                elif "grading" in parts[:-1] and parts[-1] not in PUBLIC_GRADING_NAMES:
+                    lines.append(node.lineno)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                text = node.value.strip()
+                if ("lstm_teach.grading." in text or "grading.runner" in text
+                        or text in INTROSPECTION_MODULES):
+                    lines.append(node.lineno)
+            elif isinstance(node, ast.Name) and node.id in ("__builtins__", "__import__"):
+                lines.append(node.lineno)
+        if lines:
+            first = sorted(lines)[0]
+            text = source.splitlines()[first - 1].strip()
+            found.append(f"code cell {index + 1}, line {first}: {text[:160]}")
+    return found

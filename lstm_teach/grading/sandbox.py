@@ -1,0 +1,351 @@
+"""Confinement of one submission: bubblewrap when present, resource limits always.
+
+:func:`launch` starts ``python -I -m lstm_teach.grading.runner`` for one
+submission and returns the process; :func:`terminate` kills everything it
+started. With Debian's bubblewrap (``bwrap``) the runner sees
+
+* a read-only view of the Python installation, the virtual environment and
+  the ``lstm_teach`` package directory, and nothing else of the machine's
+  files (no home directory, no repository: ``solutions/`` sits next to the
+  package in an editable install and is *not* mounted); a minimal ``/etc``;
+* its own working copy of the submission at ``/submission``, the only
+  writable place besides a private ``/tmp`` (both gone when it ends);
+* new user, PID, network, IPC, UTS and cgroup namespaces: no network, no view
+  of other processes, uid/gid 65534 with no capabilities and ``no_new_privs``;
+* ``--die-with-parent`` and a PID namespace: when the grader kills the
+  sandbox (or dies), every process of the submission dies with it.
+
+Resource limits (``setrlimit`` before ``exec``, inherited by every process of
+the submission): address space (memory, default 4 GiB), CPU seconds, file
+size, open files, and process count. ``RLIMIT_NPROC`` is not enforced for
+uid 0, so when the grader runs as root the process count is also capped by a
+pids cgroup where one can be created; the report says which limits hold.
+
+Without ``bwrap`` the runner still gets the resource limits, a scratch working
+directory and its own session, but it can read and write whatever the
+grader's user can: the report and the console say the run is NOT confined.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+GIB = 2**30
+SANDBOX_UID = 65534
+SANDBOX_HOME = "/tmp"
+SUBMISSION_DIR = "/submission"
+_CGROUP_ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")
+
+
+@dataclass
+class Limits:
+    """Resource limits of one submission (every process it starts inherits them)."""
+
+    memory_bytes: int = 4 * GIB
+    cpu_seconds: int = 900
+    file_bytes: int = 256 * 2**20
+    processes: int = 64
+    open_files: int = 256
+
+
+@dataclass
+class Sandbox:
+    """What :func:`launch` started: the process and how it was confined."""
+
+    process: subprocess.Popen
+    confined: bool
+    notes: list[str] = field(default_factory=list)
+    cgroup: Path | None = None
+
+
+def find_bwrap() -> str | None:
+    """The bubblewrap executable if it can make a sandbox here, else None.
+
+    ``LSTM_TEACH_NO_BWRAP=1`` asks to do without (tests of the unconfined path).
+    """
+    if os.environ.get("LSTM_TEACH_NO_BWRAP", "").strip() not in ("", "0"):
+        return None
+    path = shutil.which("bwrap")
+    if path is None:
+        return None
+    return path if bwrap_works(path)[0] else None
+
+
+@functools.cache
+def bwrap_works(path: str) -> tuple[bool, str]:
+    """Whether ``bwrap`` can create the namespaces the sandbox needs (once per process).
+
+    It cannot, for instance, where unprivileged user namespaces are switched off.
+    """
+    cmd = [path, "--unshare-all", "--die-with-parent", "--uid", str(SANDBOX_UID),
+           "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"]
+    try:
+        done = subprocess.run(cmd, capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, str(exc)
+    return done.returncode == 0, done.stderr.decode("utf-8", "replace").strip()[:200]
+
+
+def unconfined_reason() -> str:
+    """Why :func:`find_bwrap` found no usable sandbox (for the console and the report)."""
+    if os.environ.get("LSTM_TEACH_NO_BWRAP", "").strip() not in ("", "0"):
+        return "LSTM_TEACH_NO_BWRAP is set"
+    path = shutil.which("bwrap")
+    if path is None:
+        return "bubblewrap (bwrap) is not installed"
+    return f"bwrap cannot create a sandbox here ({bwrap_works(path)[1] or 'it failed'})"
+
+
+def _package_dir() -> Path:
+    return Path(__file__).resolve().parents[1]
+
+
+def _readonly_paths() -> list[str]:
+    """The directories the runner needs to read: Python, the venv, the package, system libs."""
+    paths = {sys.base_prefix, sys.prefix, sys.exec_prefix, str(_package_dir())}
+    paths.add(str(Path(sys.executable).resolve().parent.parent))
+    for entry in sys.path:
+        # site-packages and the standard library live under the prefixes; anything else
+        # on sys.path (a test runner's rootdir, the current directory) is not mounted.
+        if entry and "site-packages" in entry and os.path.isdir(entry):
+            paths.add(os.path.realpath(entry))
+    return sorted(p for p in paths if p and os.path.exists(p))
+
+
+def _minimal_etc() -> tuple[list[str], str, str]:
+    args = []
+    for name in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts",
+                 "alternatives", "mime.types"):
+        src = f"/etc/{name}"
+        if os.path.exists(src):
+            args += ["--ro-bind", src, src]
+    passwd = f"nobody:x:{SANDBOX_UID}:{SANDBOX_UID}:nobody:{SANDBOX_HOME}:/bin/false\n"
+    group = f"nogroup:x:{SANDBOX_UID}:\n"
+    return args, passwd, group
+
+
+def bwrap_command(bwrap: str, workdir: Path) -> tuple[list[str], dict]:
+    """The bwrap command line, and the data files it reads from inherited pipes."""
+    cmd = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+           "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "grading",
+           "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for top in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin"):
+        if os.path.islink(top):
+            cmd += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            cmd += ["--ro-bind", top, top]
+    etc_args, passwd, group = _minimal_etc()
+    cmd += etc_args
+    for path in _readonly_paths():
+        if not any(path == top or path.startswith(top + "/") for top in ("/usr", "/lib")):
+            cmd += ["--ro-bind", path, path]
+    cmd += ["--bind", str(workdir), SUBMISSION_DIR, "--chdir", SUBMISSION_DIR,
+            "--clearenv"]
+    data = {"/etc/passwd": passwd, "/etc/group": group}
+    return cmd, data
+
+
+def sandbox_env() -> dict[str, str]:
+    """The whole environment of the runner: nothing of the grader's leaks in."""
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": SANDBOX_HOME,
+        "IPYTHONDIR": f"{SANDBOX_HOME}/.ipython",
+        "MPLCONFIGDIR": f"{SANDBOX_HOME}/.matplotlib",
+        "MPLBACKEND": "Agg",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+        "LANG": "C.UTF-8",
+    }
+
+
+def _make_cgroup(limits: Limits) -> Path | None:
+    """A pids cgroup with ``pids.max`` set, when this process may create one (root)."""
+    for root in _CGROUP_ROOTS:
+        base = Path(root)
+        if not (base / "cgroup.procs").exists():
+            continue
+        if root == "/sys/fs/cgroup" and "pids" not in _read(base / "cgroup.controllers"):
+            continue
+        group = base / f"lstm-teach-grade-{uuid.uuid4().hex[:12]}"
+        try:
+            group.mkdir()
+            (group / "pids.max").write_text(str(limits.processes))
+            return group
+        except OSError:
+            try:
+                group.rmdir()
+            except OSError:
+                pass
+    return None
+
+
+def process_limit_enforceable(limits: Limits | None = None) -> bool:
+    """Whether a process-count limit holds here: not root (RLIMIT_NPROC), or a pids cgroup."""
+    if os.geteuid() != 0:
+        return True
+    group = _make_cgroup(limits or Limits())
+    if group is None:
+        return False
+    try:
+        group.rmdir()
+    except OSError:
+        pass
+    return True
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+def _user_process_count() -> int:
+    """How many processes this user runs now (RLIMIT_NPROC counts them all, not ours alone)."""
+    uid, count = os.getuid(), 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    count += 1
+            except OSError:
+                continue
+    return count
+
+
+#: Run by a fresh ``python -I -S`` between the grader and the sandbox: join the pids
+#: cgroup, set the limits, ignore SIGXFSZ, then exec the sandbox. (A ``preexec_fn`` would
+#: do the same inside the grader's fork, which is unsafe while other jobs' threads run.)
+_LIMITS_WRAPPER = """
+import json, os, resource, signal, sys
+spec = json.loads(sys.argv[1])
+if spec["cgroup"]:
+    try:
+        with open(spec["cgroup"], "w") as fh:
+            fh.write(str(os.getpid()))
+    except OSError:
+        pass
+for name, value in spec["limits"].items():
+    try:
+        resource.setrlimit(getattr(resource, name), (value, value))
+    except (ValueError, OSError):
+        pass
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-big write fails instead of killing
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+
+
+def _with_limits(cmd: list[str], limits: Limits, cgroup: Path | None) -> list[str]:
+    """``cmd`` started through the limits wrapper."""
+    # RLIMIT_NPROC caps every process of the user, so allow the ones already running.
+    nproc = limits.processes + (_user_process_count() if os.geteuid() != 0 else 0)
+    spec = {"cgroup": str(cgroup / "cgroup.procs") if cgroup else None,
+            "limits": {"RLIMIT_AS": limits.memory_bytes, "RLIMIT_CPU": limits.cpu_seconds,
+                       "RLIMIT_FSIZE": limits.file_bytes, "RLIMIT_NOFILE": limits.open_files,
+                       "RLIMIT_NPROC": nproc, "RLIMIT_CORE": 0}}
+    return [sys.executable, "-I", "-S", "-c", _LIMITS_WRAPPER, json.dumps(spec), *cmd]
+
+
+def launch(workdir: Path, limits: Limits, stderr_path: Path) -> Sandbox:
+    """Start the runner for the working copy in ``workdir``; stdin/stdout are the channel."""
+    python_argv = [sys.executable, "-I", "-m", "lstm_teach.grading.runner"]
+    bwrap = find_bwrap()
+    notes = []
+    cgroup = _make_cgroup(limits) if os.geteuid() == 0 else None
+    if os.geteuid() == 0 and cgroup is None:
+        notes.append("the process-count limit is not enforced: the grader runs as root "
+                     "(RLIMIT_NPROC does not apply) and no pids cgroup could be created")
+    pass_fds, data_pipes = [], []
+    if bwrap:
+        cmd, data = bwrap_command(bwrap, workdir)
+        for target, text in data.items():
+            read_fd, write_fd = os.pipe()
+            os.write(write_fd, text.encode())  # small: fits the pipe buffer
+            os.close(write_fd)
+            cmd += ["--ro-bind-data", str(read_fd), target]
+            pass_fds.append(read_fd)
+            data_pipes.append(read_fd)
+        cmd += ["--", *python_argv]
+        cwd, env = None, {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        env_inside = sandbox_env()
+        setenv = []
+        for key, value in env_inside.items():
+            setenv += ["--setenv", key, value]
+        cmd[cmd.index("--clearenv") + 1:cmd.index("--clearenv") + 1] = setenv
+    else:
+        cmd = python_argv
+        cwd = str(workdir)
+        env = sandbox_env()
+        env["HOME"] = env["IPYTHONDIR"] = env["MPLCONFIGDIR"] = str(workdir / ".home")
+        (workdir / ".home").mkdir(exist_ok=True)
+        notes.append(f"NOT CONFINED: {unconfined_reason()}, so this submission ran with the "
+                     "grader's own permissions (only resource limits applied)")
+    with open(stderr_path, "wb") as err:
+        process = subprocess.Popen(
+            _with_limits(cmd, limits, cgroup), cwd=cwd, env=env, stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=err, pass_fds=pass_fds, start_new_session=True,
+            bufsize=0)
+    for fd in data_pipes:
+        os.close(fd)
+    return Sandbox(process, confined=bool(bwrap), notes=notes, cgroup=cgroup)
+
+
+def cgroup_holds_processes(sandbox: Sandbox) -> bool:
+    """False when the sandbox has a pids cgroup that none of its processes joined."""
+    if sandbox.cgroup is None:
+        return True
+    return bool(_read(sandbox.cgroup / "cgroup.procs").split())
+
+
+def terminate(sandbox: Sandbox) -> None:
+    """Kill every process of the submission, wait for the runner, remove the cgroup."""
+    proc = sandbox.process
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError, OSError):
+            pass
+    for stream in (proc.stdin, proc.stdout):
+        try:
+            stream.close()
+        except OSError:
+            pass
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL does not fail
+        pass
+    if sandbox.cgroup is not None:
+        _kill_cgroup(sandbox.cgroup)
+
+
+def _kill_cgroup(group: Path) -> None:
+    """Kill whatever is left in the cgroup (a process that left the session), then remove it."""
+    for _ in range(50):
+        pids = [int(p) for p in _read(group / "cgroup.procs").split() if p.strip().isdigit()]
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        import time
+
+        time.sleep(0.05)
+    try:
+        group.rmdir()
+    except OSError:
+        pass
