@@ -10,9 +10,9 @@ the formulation of PyTorch's ``nn.GRU`` and of Keras' ``GRU(reset_after=True)``
     n_t = sigma_c(x_t W_n + b_n + r_t * (h_{t-1} U_n + b_rec_n))  # candidate
     h_t = (1 - z_t) * n_t + z_t * h_{t-1}                      # new state
 
-Cho et al. applied r_t to h_{t-1} *before* the product with U_n; that original
-form (Keras' ``reset_after=False``) is a slightly different network and is not
-modelled here. sigma_g is the sigmoid and sigma_c the tanh unless a :class:`GRUConfig` says
+The GRU as published by Cho et al. applies r_t to h_{t-1} *before* the product
+with U_n (Keras' ``reset_after=False``), a slightly different network that is
+not modelled here. sigma_g is the sigmoid and sigma_c the tanh unless a :class:`GRUConfig` says
 otherwise. Read z_t as "keep": z = 1 copies the old state forward unchanged
 (the GRU's constant error carousel), z = 0 replaces it by the candidate. In
 the LSTM's terms the GRU is a CIFG cell (f = 1 - i, here z and 1 - z) whose
