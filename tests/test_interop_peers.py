@@ -282,3 +282,27 @@ def test_keras_names_and_unsupported_configs(rng):
         interop.to_keras(params, lt.LSTMConfig(output_activation="identity"))
     with pytest.raises(ValueError, match=r"bias must have shape \(2, 3H\)"):
         interop.from_keras_gru([np.zeros((2, 9)), np.zeros((3, 9)), np.zeros((3, 9))])
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_lstm_matches_torch_in_both_dtypes(rng, dtype):
+    """torch_lstm / from_torch: outputs and gradients agree in float32 and float64."""
+    torch = pytest.importorskip("torch")
+    np_dtype = np.dtype(dtype)
+    params = {k: v.astype(np_dtype) for k, v in lt.init_lstm(3, 5, rng=rng).items()}
+    params["b"] = rng.normal(size=params["b"].shape).astype(np_dtype)
+    module = interop.torch_lstm(params)
+    x = rng.normal(size=(2, 7, 3)).astype(np_dtype)
+    G = rng.normal(size=(2, 7, 5)).astype(np_dtype)
+    xt = torch.tensor(x, requires_grad=True)
+    out, _ = module(xt)
+    (out * torch.tensor(G)).sum().backward()
+    hs, cache = lt.lstm_forward(x, interop.from_torch(module))
+    dx, _, _, grads = lt.lstm_backward(G, cache)
+    tol = TOL[dtype]
+    assert hs.dtype == np_dtype
+    assert _max_rel(hs, out.detach().numpy()) < tol and _max_rel(dx, xt.grad.numpy()) < tol
+    assert _max_rel(grads["W"], module.weight_ih_l0.grad.numpy().T) < tol
+    assert _max_rel(grads["U"], module.weight_hh_l0.grad.numpy().T) < tol
+    assert _max_rel(grads["b"], module.bias_hh_l0.grad.numpy()) < tol
