@@ -19,6 +19,7 @@ def test_flop_count_matches_the_six_matmuls():
 def test_timings_run_and_report_formats():
     times = bench.numpy_lstm_timings(2, 5, 3, 4, repeats=2)
     assert len(times) == 2 and all(t > 0 for t in times)
+    assert len(bench.numpy_lstm_timings(2, 5, 3, 4, repeats=1, impl="reference")) == 1
     fake = {
         "numpy": np.__version__,
         "torch": None,
@@ -28,9 +29,12 @@ def test_timings_run_and_report_formats():
         "lstm_gflops_large": 60.0,
         "matmul_fraction_large": 0.6,
         "us_per_step_small": 11.0,
+        "reference_ratio_mid_float64": 1.6,
+        "reference_ratio_small": 17.25,
         "verdicts": {"matmul_fraction_large": "ok"},
     }
     text = bench.format_report(fake)
+    assert "1.6x at B=32 T=100 D=32 H=128, 17.2x at B=1" in text
     assert "60% of this machine's matmul" in text
     assert "11.0 us per time step" in text
 

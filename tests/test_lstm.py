@@ -28,6 +28,10 @@ VARIANTS = {
     "all_gates_removed": LSTMConfig(
         input_gate=False, forget_gate=False, output_gate=False, activation="identity"
     ),
+    "FGR": LSTMConfig(full_gate_recurrence=True),
+    "CIFG+peepholes+FGR": LSTMConfig(coupled_input_forget=True, peepholes=True,
+                                     full_gate_recurrence=True),
+    "NIG+NOG+FGR": LSTMConfig(input_gate=False, output_gate=False, full_gate_recurrence=True),
 }
 
 

@@ -68,9 +68,18 @@ def test_reference_and_kernel_agree(name, dtype):
         close(f"gate {gate}", cache_ref.gates[gate], cache_k.gates[gate], dtype)
     for t in (0, T - 1):
         close(f"step_gates({t})", cache_ref.step_gates(t), cache_k.step_gates(t), dtype)
-    for view in ("c0", "h0", "cT", "hT"):
+    for view in ("c0", "h0", "cT", "hT", "x"):
         close(view, getattr(cache_ref, view), getattr(cache_k, view), dtype)
     assert cache_ref.shape == cache_k.shape == (B, T, D, H)
+    assert cache_ref.dtype == cache_k.dtype == dtype
+    for t in (0, 1, T - 1, -1):  # the same named step caches, FGR's previous gates included
+        ours, theirs = cache_ref.step(t), cache_k.step(t)
+        for field in ("x", "h_prev", "c_prev", "i", "f", "g", "o", "c", "s", "h"):
+            close(f"step({t}).{field}", getattr(ours, field), getattr(theirs, field), dtype)
+        if config.full_gate_recurrence:
+            close(f"step({t}).gates_prev", ours.gates_prev, theirs.gates_prev, dtype)
+        else:
+            assert ours.gates_prev is None and theirs.gates_prev is None
 
     dx_r, dh0_r, dc0_r, g_r = lt.lstm_backward(dhs, cache_ref, dcT)
     dx_k, dh0_k, dc0_k, g_k = kl.lstm_backward(dhs, cache_k, dcT)
@@ -92,8 +101,10 @@ def test_step_functions_agree(name, dtype):
     h_k, c_k, cache_k = kl.lstm_step_forward(x[:, 0], h0, c0, params, config)
     close("h", h_r, h_k, dtype)
     close("c", c_r, c_k, dtype)
+    for field in ("x", "h_prev", "c_prev", "i", "f", "g", "o", "c", "s", "h"):
+        close(f"step cache .{field}", getattr(step, field), getattr(cache_k, field), dtype)
     for gate in "ifgo":
-        close(f"gate {gate}", getattr(step, gate), cache_k.gates[gate][:, 0], dtype)
+        close(f"gates[{gate!r}]", step.gates[gate], cache_k.gates[gate], dtype)
     for dc in (dcT, None):
         out_r = lt.lstm_step_backward(dhs[:, 0], dc, step)
         out_k = kl.lstm_step_backward(dhs[:, 0], dc, cache_k)

@@ -33,16 +33,28 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from ..core._checks import describe
+from ..core._checks import check_bool, describe
 
 
 def global_norm(grads: Mapping[str, np.ndarray]) -> float:
-    """``sqrt(sum_k sum(grads[k] ** 2))``, the L2 norm of all gradients seen as one vector."""
+    """``sqrt(sum_k sum(grads[k] ** 2))``, the L2 norm of all gradients seen as one vector.
+
+    Computed as ``peak * sqrt(sum((g / peak) ** 2))`` with ``peak`` the largest
+    magnitude, so huge gradients give their true (finite) norm instead of
+    overflowing with a warning. NaN anywhere gives NaN, inf (and no NaN) inf.
+    """
+    arrays = [np.asarray(g).reshape(-1) for g in grads.values()]
+    peaks = [float(np.max(np.abs(a))) for a in arrays if a.size]
+    peak = max(peaks, default=0.0)
+    if math.isnan(peak) or math.isinf(peak):
+        return math.nan if any(np.isnan(a).any() for a in arrays) else math.inf
+    if peak == 0.0:
+        return 0.0
     total = 0.0
-    for g in grads.values():
-        flat = g.reshape(-1)
-        total += float(np.dot(flat, flat))
-    return math.sqrt(total)
+    for a in arrays:
+        scaled = np.true_divide(a, peak, dtype=np.float64)
+        total += float(np.dot(scaled, scaled))
+    return peak * math.sqrt(total)
 
 
 def clip_by_global_norm(
@@ -249,7 +261,7 @@ class SGD(Optimizer):
                  clipvalue=None):
         super().__init__(learning_rate, clipnorm, clipvalue)
         self.momentum = _fraction("momentum", momentum)
-        self.nesterov = bool(nesterov)
+        self.nesterov = check_bool("nesterov", nesterov)
         if not self.momentum:
             self.slot_names = ()
 

@@ -106,3 +106,10 @@ def check_positive_int(name: str, value) -> int:
     if value <= 0:
         raise ValueError(f"{name} must be a positive integer; got {value}")
     return int(value)
+
+
+def check_bool(name: str, value) -> bool:
+    """``value`` as a bool, or ``TypeError``: a string such as ``"no"`` is not silently True."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False; got {describe(value)}")

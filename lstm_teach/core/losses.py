@@ -105,6 +105,13 @@ def binary_crossentropy(logits, target) -> tuple[float, np.ndarray]:
     z = as_float_array("logits", logits)
     y = as_float_array("target", target, dtype=z.dtype)
     _check_pair(z, y, "binary_crossentropy")
+    outside = ~((y >= 0.0) & (y <= 1.0))  # NaN counts as outside
+    if outside.any():
+        first = tuple(int(i) for i in np.argwhere(outside)[0])
+        raise ValueError(
+            f"binary_crossentropy: target must lie in [0, 1] (labels or probabilities); "
+            f"{int(outside.sum())} value(s) do not, the first at index {first}: {y[first]}"
+        )
     softplus = np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
     loss = float(np.mean(softplus - y * z))
     return loss, (_sigmoid(z) - y) / z.size

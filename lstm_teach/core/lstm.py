@@ -26,22 +26,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import activations
-from ._checks import as_float_array, check_finite, check_ndim, check_shape, describe
-from .lstm_config import GATES, LSTMConfig, resolve_config, validate_lstm_inputs
-
-__all__ = ["GATES", "LSTMCache", "LSTMConfig", "LSTMStepCache", "lstm_backward",
-           "lstm_forward", "lstm_step_backward", "lstm_step_forward"]
+from ._checks import as_float_array, check_ndim, describe
+from .lstm_config import (
+    GATES,
+    LSTMConfig,
+    checked_array,
+    params_dict,
+    resolve_config,
+    validate_lstm_inputs,
+)
 
 
 @dataclass
 class LSTMStepCache:
-    """What one step remembers for its backward pass. Every array is (B, H) unless noted.
+    """What one step remembers for its backward pass; arrays are (B, H) unless noted.
 
-    ``x`` (B, D), ``h_prev``, ``c_prev``: the step's inputs; ``i``, ``f``, ``g``,
-    ``o``: the gate activations (a removed gate shows its constant 1); ``c``:
-    the new cell state; ``s``: sigma_h(c); ``h``: the new hidden state;
-    ``gates_prev`` (B, 3H): the previous step's [i, f, o], used by FGR only
-    (None otherwise); ``params`` and ``config``: the weights and variant used.
+    Inputs ``x`` (B, D), ``h_prev``, ``c_prev``; gates ``i``, ``f``, ``g``, ``o`` (a removed
+    gate shows its constant 1); ``c``, ``s`` = sigma_h(c), ``h``; ``gates_prev`` (B, 3H),
+    the previous [i, f, o] (FGR only, else None); the ``params`` and ``config`` used.
     """
 
     x: np.ndarray
@@ -122,14 +124,11 @@ def lstm_step_forward(x_t, h_prev, c_prev, params, config=None, gates_prev=None)
     check_ndim("x_t", x_t, 2, "(B, D)")
     x, W, U, b, P, R, h, c = validate_lstm_inputs(
         x_t[:, None, :], params, h_prev, c_prev, config, ("x_t", "h_prev", "c_prev"))
-    p = _kept_params(W, U, b, P, R)
+    p = params_dict(W, U, b, P, R)
     B, H = h.shape
     if config.full_gate_recurrence:
-        if gates_prev is None:
-            gates_prev = np.zeros((B, 3 * H), dtype=x.dtype)
-        gates_prev = as_float_array("gates_prev", gates_prev).astype(x.dtype, copy=False)
-        check_shape("gates_prev", gates_prev, (B, 3 * H), "(B, 3H): the previous [i, f, o]")
-        check_finite("gates_prev", gates_prev)
+        gates_prev = np.zeros((B, 3 * H), x.dtype) if gates_prev is None else checked_array(
+            "gates_prev", gates_prev, (B, 3 * H), x.dtype, "(B, 3H): the previous [i, f, o]")
     elif gates_prev is not None:
         raise ValueError("gates_prev is used only with config.full_gate_recurrence=True; "
                          f"got {describe(gates_prev)} with {config.describe()}")
@@ -200,8 +199,8 @@ def lstm_step_backward(dh, dc, cache):
         raise TypeError("cache must be the LSTMStepCache returned by lstm_step_forward; "
                         f"got {describe(cache)}")
     B, H = cache.c.shape
-    dh = _checked_grad("dh", dh, (B, H), cache.c.dtype, "(B, H)")
-    dc = None if dc is None else _checked_grad("dc", dc, (B, H), cache.c.dtype, "(B, H)")
+    dh = checked_array("dh", dh, (B, H), cache.c.dtype, "(B, H)")
+    dc = checked_array("dc", dc, (B, H), cache.c.dtype, "(B, H)")
     dx, dh_prev, dc_prev, _, grads = _step_backward(dh, dc, cache)
     return dx, dh_prev, dc_prev, grads
 
@@ -211,8 +210,9 @@ class LSTMCache:
     """The caches of every step of :func:`lstm_forward`, with batch-first views for plots.
 
     ``steps`` is the list of :class:`LSTMStepCache`, one per time step.
-    Views: :attr:`c`, :attr:`h` and :attr:`gates` (each (B, T, H)),
-    :meth:`step_gates`, :attr:`c0`, :attr:`h0`, :attr:`cT`, :attr:`hT`, :attr:`shape`.
+    Views: :attr:`c`, :attr:`h` and :attr:`gates` (each (B, T, H)), :attr:`x`,
+    :meth:`step`, :meth:`step_gates`, :attr:`c0`, :attr:`h0`, :attr:`cT`, :attr:`hT`,
+    :attr:`shape`, :attr:`dtype`.
     """
 
     steps: list
@@ -238,6 +238,19 @@ class LSTMCache:
     def gates(self) -> dict[str, np.ndarray]:
         """Gate activations by name ``"i"``, ``"f"``, ``"g"``, ``"o"``; each (B, T, H)."""
         return {n: np.stack([getattr(s, n) for s in self.steps], axis=1) for n in GATES}
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.steps[0].c.dtype
+
+    @property
+    def x(self) -> np.ndarray:
+        """The inputs, (B, T, D)."""
+        return np.stack([s.x for s in self.steps], axis=1)
+
+    def step(self, t: int) -> LSTMStepCache:
+        """The cache of step ``t`` (0-based)."""
+        return self.steps[t]
 
     def step_gates(self, t: int) -> np.ndarray:
         """The activations of step ``t`` (0-based), (4, B, H) in the order [i, f, g, o]."""
@@ -282,7 +295,7 @@ def lstm_forward(x, params, h0=None, c0=None, config=None):
     """
     config = resolve_config(config)
     x, W, U, b, P, R, h, c = validate_lstm_inputs(x, params, h0, c0, config)
-    p = _kept_params(W, U, b, P, R)
+    p = params_dict(W, U, b, P, R)
     B, T, _ = x.shape
     gates_prev = np.zeros((B, 3 * h.shape[1]), dtype=x.dtype) if R is not None else None
     steps = []
@@ -320,8 +333,8 @@ def lstm_backward(dhs, cache, dcT=None):
                         f"got {describe(cache)}")
     B, T, D, H = cache.shape
     dtype = cache.steps[0].c.dtype
-    dhs = _checked_grad("dhs", dhs, (B, T, H), dtype, "(B, T, H) matching the forward pass")
-    dc = None if dcT is None else _checked_grad("dcT", dcT, (B, H), dtype, "(B, H)")
+    dhs = checked_array("dhs", dhs, (B, T, H), dtype, "(B, T, H) matching the forward pass")
+    dc = checked_array("dcT", dcT, (B, H), dtype, "(B, H)")
     dh_next = np.zeros((B, H), dtype=dtype)              # dL/dh_t arriving from step t+1
     dgates = None                                        # FGR: dL/d[i, f, o]_t from step t+1
     dx = np.empty((B, T, D), dtype=dtype)
@@ -331,18 +344,3 @@ def lstm_backward(dhs, cache, dcT=None):
             dhs[:, t] + dh_next, dc, cache.steps[t], dgates)
         total = grads if total is None else {k: total[k] + grads[k] for k in total}
     return dx, dh_next, dc, total
-
-
-def _kept_params(W, U, b, P, R) -> dict:
-    """The checked weights as a dict; ``P`` and ``R`` only when the variant uses them."""
-    p = {"W": W, "U": U, "b": b}
-    p.update({k: v for k, v in (("P", P), ("R", R)) if v is not None})
-    return p
-
-
-def _checked_grad(name, value, shape, dtype, expected) -> np.ndarray:
-    """``value`` as a finite array of ``shape`` in the forward pass's dtype, or a clear error."""
-    value = as_float_array(name, value)
-    check_shape(name, value, shape, expected)
-    check_finite(name, value)
-    return value.astype(dtype, copy=False)

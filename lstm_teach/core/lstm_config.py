@@ -215,3 +215,21 @@ def validate_lstm_inputs(x, params, h0, c0, config, names=("x", "h0", "c0")):
             check_finite(name, states[j])
     return (x, arrays["W"], arrays["U"], arrays["b"], arrays.get("P"), arrays.get("R"),
             states[0], states[1])
+
+
+def params_dict(W, U, b, P=None, R=None) -> dict:
+    """The checked weights as a params dict; ``P`` and ``R`` only when the variant uses them."""
+    params = {"W": W, "U": U, "b": b}
+    params.update({k: v for k, v in (("P", P), ("R", R)) if v is not None})
+    return params
+
+
+def checked_array(name, value, shape, dtype, expected):
+    """``value`` (an incoming gradient such as ``dhs``, or a state) as a finite array of
+    ``shape`` in ``dtype``, or an error naming it and ``expected``; None stays None."""
+    if value is None:
+        return None
+    value = as_float_array(name, value)
+    check_shape(name, value, shape, expected)
+    check_finite(name, value)
+    return value.astype(dtype, copy=False)

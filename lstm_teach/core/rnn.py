@@ -57,6 +57,11 @@ class RNNCache:
     def h0(self) -> np.ndarray:
         return self.hs_tm[0]
 
+    @property
+    def hT(self) -> np.ndarray:
+        """The final hidden state h_T, (B, H)."""
+        return self.hs_tm[-1]
+
 
 def _validate(x, params, h0, names=("x", "h0")):
     xname, hname = names

@@ -205,9 +205,9 @@ def lstm_error_flow(params, x, error=None, h0=None, c0=None, config=None) -> np.
     _, cache = lstm_module.lstm_forward(x, params, h0=h0, c0=c0, config=config)
     config = cache.config
     B, T, D, H = cache.shape
-    dtype = cache.acts.dtype
+    dtype = cache.dtype
     e = _error_vector(error, B, H, dtype)
-    xb = np.ascontiguousarray(cache.xs.transpose(1, 0, 2))  # (B, T, D) in the computation dtype
+    xb = np.ascontiguousarray(cache.x)  # (B, T, D) in the computation dtype
     o = cache.gates["o"]  # (B, T, H)
     sig_h = activations.get(config.output_activation)
     sig_g = activations.get(config.recurrent_activation)
@@ -215,7 +215,8 @@ def lstm_error_flow(params, x, error=None, h0=None, c0=None, config=None) -> np.
     grads[:, -1] = e
     zeros = np.zeros((B, 1, H), dtype=dtype)
     for t in range(T - 1):  # grads[:, t] is dL/dc_{t+1}; restart after step t+1
-        h_t, c_t = cache.hs_tm[t + 1], cache.cs[t + 1]
+        step = cache.step(t)  # step t+1 in the 1-based count of the docstring
+        h_t, c_t = step.h, step.c
         _, sub = lstm_module.lstm_forward(xb[:, t + 1 :], params, h0=h_t, c0=c_t, config=config)
         dhs = np.broadcast_to(zeros, (B, T - 1 - t, H))
         _, dh, dc, _ = lstm_module.lstm_backward(dhs, sub, dcT=e)

@@ -61,10 +61,9 @@ def copy_params(params: dict) -> dict:
 
 
 def reference_gates(x, h_prev, params) -> dict[str, np.ndarray]:
-    """The four gate activations of the standard LSTM, each (B, H)."""
-    H = params["U"].shape[0]
-    z = x @ params["W"] + h_prev @ params["U"] + params["b"]
-    return {k: (np.tanh if k == "g" else _sigmoid)(z[:, _block(k, H)]) for k in GATES}
+    """The four gate activations of the standard LSTM, each (B, H), from the reference step."""
+    step = lstm_step_forward(x, h_prev, np.zeros_like(h_prev), params)[2]
+    return {k: getattr(step, k) for k in GATES}
 
 
 def step_fixture(seed: int = 0, B: int = 3, D: int = 5, H: int = 4) -> dict:
@@ -96,9 +95,13 @@ def step_cache(x, h_prev, c_prev, params) -> dict:
     ``g``, ``o`` (B, H), the new cell state ``c`` (B, H) and ``params``: the
     fields of :class:`lstm_teach.core.lstm.LSTMStepCache` by the same names.
     """
-    step = lstm_step_forward(x, h_prev, c_prev, params)[2]
+    return _as_dict(lstm_step_forward(x, h_prev, c_prev, params)[2], params)
+
+
+def _as_dict(step, params) -> dict:
+    """The exercises' dict cache: the reference step cache's fields, copied, plus ``params``."""
     fields = ("x", "h_prev", "c_prev", *GATES, "c")
-    return {**{k: getattr(step, k).copy() for k in fields}, "params": params}
+    return {**{k: np.array(getattr(step, k), copy=True) for k in fields}, "params": params}
 
 
 # --------------------------------------------------------------------------- forward
@@ -432,10 +435,8 @@ def step_caches(x, h0, c0, params) -> list[dict]:
     """Run the sequence one step at a time; the list of dict caches (one per step)."""
     caches, h, c = [], h0, c0
     for t in range(x.shape[1]):
-        cache = step_cache(x[:, t], h, c, params)
-        h = lstm_step_forward(x[:, t], h, c, params)[0]
-        c = cache["c"]
-        caches.append(cache)
+        h, c, step = lstm_step_forward(x[:, t], h, c, params)
+        caches.append(_as_dict(step, params))
     return caches
 
 

@@ -6,12 +6,14 @@ computes, to rounding error, and its cache has the same public views
 (``cache.c``, ``cache.h``, ``cache.gates[...]``). The layers, the experiments
 and the benchmark use it wherever speed matters.
 
-:func:`keep_freed_memory` is the kernels' one process-wide setting (glibc
-keeps freed memory for reuse); nothing applies it at import: the command line
-does, and a long training script can opt in.
+The process-wide settings the kernels run best with live in one place,
+:mod:`lstm_teach.kernels._runtime`: :func:`keep_freed_memory` (glibc keeps
+freed memory for reuse) and :func:`single_blas_thread` (one OpenBLAS thread for
+a block of tiny matrix products). Nothing applies them at import: the command
+line and the reproductions do, and a long training script can opt in.
 """
 
-from ._runtime import keep_freed_memory
+from ._runtime import keep_freed_memory, single_blas_thread
 from .lstm import (
     LSTMCache,
     lstm_backward,
@@ -20,5 +22,5 @@ from .lstm import (
     lstm_step_forward,
 )
 
-__all__ = ["LSTMCache", "keep_freed_memory", "lstm_backward", "lstm_forward", "lstm_step_backward",
-           "lstm_step_forward"]
+__all__ = ["LSTMCache", "keep_freed_memory", "lstm_backward", "lstm_forward",
+           "lstm_step_backward", "lstm_step_forward", "single_blas_thread"]

@@ -1,4 +1,10 @@
-"""Keep freed memory in the process, so that repeated array work does not page-fault.
+"""The kit's process-wide runtime settings, in one place: freed memory and BLAS threads.
+
+Nothing here runs at import. :func:`keep_freed_memory` and
+:func:`single_blas_thread` are applied by the entry points that need them (the
+command line, the reproductions, the benchmark) or by a user who opts in.
+
+**Freed memory.**
 
 glibc hands large freed blocks (above an adaptive threshold that starts at
 128 KiB) back to the operating system, so the next array of the same size
@@ -24,9 +30,13 @@ whether it is on, and a test measures its benefit (page faults per pass).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import glob
 import os
 import sys
+
+import numpy as np
 
 # glibc's mallopt parameters (malloc.h).
 _M_TRIM_THRESHOLD = -1
@@ -63,3 +73,45 @@ def keep_freed_memory() -> bool:
     )
     STATUS["malloc_tuned"] = STATUS["malloc_tuned"] or applied
     return applied
+
+
+# --------------------------------------------------------------------------- BLAS threads
+
+
+def _openblas_controls():
+    """(get, set) for the number of OpenBLAS threads numpy uses, or None if unknown."""
+    folder = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
+    for path in glob.glob(os.path.join(folder, "*openblas*")):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix in ("scipy_openblas", "openblas"):
+            for suffix in ("64_", ""):
+                get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+                set_ = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+                if get is not None and set_ is not None:
+                    return get, set_
+    return None
+
+
+@contextlib.contextmanager
+def single_blas_thread():
+    """Run the block with numpy's OpenBLAS on one thread (restored afterwards).
+
+    The experiments multiply tiny matrices thousands of times. Split over
+    threads, each multiply spends more time waking the threads than computing,
+    and on a busy machine the threads wait for each other: one thread is both
+    faster and steadier. Where the library cannot be found this does nothing.
+    """
+    controls = _openblas_controls()
+    if controls is None:
+        yield
+        return
+    get, set_ = controls
+    before = get()
+    set_(1)
+    try:
+        yield
+    finally:
+        set_(before)

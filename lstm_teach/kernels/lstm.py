@@ -1,22 +1,7 @@
-"""The LSTM: one vectorised implementation that serves every variant.
+"""The LSTM kernel: the equations of :mod:`lstm_teach.core.lstm`, vectorised for speed.
 
-Equations (package notation, gate blocks in the order [i, f, g, o])::
-
-    z_t = x_t W + h_{t-1} U + b                     # (B, 4H): all four blocks in one matmul
-    i_t = sigma_g(z_i + P_i * c_{t-1})              # input gate      (peephole term optional)
-    f_t = sigma_g(z_f + P_f * c_{t-1})              # forget gate
-    g_t = sigma_c(z_g)                              # cell candidate
-    c_t = f_t * c_{t-1} + i_t * g_t                 # cell state: the constant error carousel
-    o_t = sigma_g(z_o + P_o * c_t)                  # output gate (sees the *new* cell state)
-    h_t = o_t * sigma_h(c_t)                        # hidden state / output
-
-A variant (see :class:`LSTMConfig`) changes only a few lines: a removed gate is
-held at 1, CIFG ties f = 1 - i, and the three activations are looked up by
-name. Full gate recurrence (FGR) adds ``a_{t-1} R`` to the gate pre-activations,
-where ``a_{t-1} = [i, f, o]_{t-1}`` (B, 3H) are the previous step's gate
-activations (zeros before the first step) and ``R`` is (3H, 3H). The parameter
-layout never changes: a removed gate keeps its columns in ``W``, ``U`` and
-``b``, which are ignored and receive a zero gradient.
+Same signatures, same variants (:class:`LSTMConfig`), same public cache views
+as the readable reference; tests hold the two equal to 1e-12 in float64.
 
 Why it is fast:
 
@@ -38,13 +23,21 @@ gate blocks [i, f, g, o].
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from ..core import activations
-from ..core._checks import as_float_array, check_finite, check_ndim, check_shape, describe
-from ..core.lstm_config import GATES, LSTMConfig, resolve_config, validate_lstm_inputs
+from ..core._checks import as_float_array, check_ndim, describe
+from ..core.lstm import LSTMStepCache
+from ..core.lstm_config import (
+    GATES,
+    LSTMConfig,
+    checked_array,
+    params_dict,
+    resolve_config,
+    validate_lstm_inputs,
+)
 
 # Inside the loops the four gate blocks are stored in the order [o, i, f, g], not
 # the API order [i, f, g, o]: the three sigmoid gates (o, i, f) are then one
@@ -112,8 +105,11 @@ class LSTMCache:
         order [o, i, f].
     config : LSTMConfig
 
-    Batch-first views for plots and widgets: :attr:`c`, :attr:`h`, :attr:`gates`
-    (each (B, T, H)), :attr:`c0`, :attr:`h0`, :attr:`cT`, :attr:`hT`.
+    The public face, the same as the reference's :class:`lstm_teach.core.lstm.LSTMCache`:
+    :attr:`c`, :attr:`h`, :attr:`gates` (each (B, T, H)), :attr:`x`, :meth:`step`
+    (one step's named fields), :meth:`step_gates`, :attr:`c0`, :attr:`h0`,
+    :attr:`cT`, :attr:`hT`, :attr:`shape`, :attr:`dtype`. The fields above are the
+    kernel's own working arrays: no other module reads them.
     """
 
     xh: np.ndarray
@@ -161,6 +157,35 @@ class LSTMCache:
             name: self.acts[:, :, k * H : (k + 1) * H].transpose(1, 0, 2)
             for name, k in _API_TO_BLOCK.items()
         }
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The computation dtype (float32 or float64)."""
+        return self.acts.dtype
+
+    @property
+    def x(self) -> np.ndarray:
+        """The inputs, (B, T, D), in the computation dtype."""
+        return self.xs.transpose(1, 0, 2)
+
+    def step(self, t: int) -> LSTMStepCache:
+        """Step ``t`` (0-based; negative counts from the end) as the reference's step cache.
+
+        Views into this cache, not copies (do not modify them): ``x`` (B, D),
+        ``h_prev``, ``c_prev``, ``i``, ``f``, ``g``, ``o``, ``c``, ``s`` =
+        sigma_h(c), ``h`` (each (B, H)) and, with FGR, ``gates_prev`` (B, 3H).
+        """
+        T, _, H = self.out_act.shape
+        t = range(T)[t]
+        a = self.acts[t]
+        gate = {name: a[:, k * H : (k + 1) * H] for name, k in _API_TO_BLOCK.items()}
+        gates_prev = None
+        if self.config.full_gate_recurrence:  # the previous [i, f, o] (zeros before step 0)
+            gates_prev = (np.zeros((a.shape[0], 3 * H), dtype=a.dtype) if t == 0 else
+                          _reorder(self.acts[t - 1, :, : 3 * H], _FGR_BLOCK_OF_API))
+        return LSTMStepCache(x=self.xs[t], h_prev=self.hs_tm[t], c_prev=self.cs[t],
+                             c=self.cs[t + 1], s=self.out_act[t], h=self.hs_tm[t + 1],
+                             gates_prev=gates_prev, params=self.params, config=self.config, **gate)
 
     @property
     def c0(self) -> np.ndarray:
@@ -252,12 +277,9 @@ def _forward(x, params, h0, c0, config, names=("x", "h0", "c0")):
             sig_h(c, sig_h_c)
             np.multiply(o_t, sig_h_c, out=h_t)
 
-    kept = {"W": W, "U": U, "b": b}
+    kept = params_dict(W, U, b, P, R)
     loop_params = {"Wb": Wb, "U": U_loop}
-    if P is not None:
-        kept["P"] = P
     if R is not None:
-        kept["R"] = R
         loop_params["R"] = R_loop
     return LSTMCache(xh=xh, xs=xh[:T, :, :D], hs_tm=hs, acts=acts, cs=cs, out_act=out_act,
                      params=kept, loop_params=loop_params, config=config)
@@ -308,8 +330,8 @@ def lstm_step_forward(x_t, h_prev, c_prev, params, config=None):
     -------
     h, c : np.ndarray, (B, H)
         The new hidden and cell state.
-    cache : LSTMCache
-        A one-step cache (T = 1): ``cache.gates["f"]`` is (B, 1, H).
+    cache : KernelStepCache
+        The reference's named step fields: ``cache.f``, ``cache.gates["f"]``, ... (B, H).
     """
     x_t = as_float_array("x_t", x_t)
     check_ndim("x_t", x_t, 2, "(B, D)")
@@ -319,7 +341,21 @@ def lstm_step_forward(x_t, h_prev, c_prev, params, config=None):
             "previous gate activations; use lstm_forward on the whole sequence"
         )
     cache = _forward(x_t[:, None, :], params, h_prev, c_prev, config, ("x_t", "h_prev", "c_prev"))
-    return cache.hs_tm[1].copy(), cache.cs[1].copy(), cache
+    return cache.hs_tm[1].copy(), cache.cs[1].copy(), KernelStepCache.of(cache)
+
+
+@dataclass
+class KernelStepCache(LSTMStepCache):
+    """The step cache of :func:`lstm_step_forward`: the reference's named fields (``x``,
+    ``h_prev``, ``c_prev``, ``i``, ``f``, ``g``, ``o``, ``c``, ``s``, ``h``, each (B, H)),
+    as views of the one-step kernel cache that :func:`lstm_step_backward` runs on."""
+
+    kernel: LSTMCache | None = None
+
+    @classmethod
+    def of(cls, cache: LSTMCache) -> KernelStepCache:
+        step = cache.step(0)
+        return cls(**{f.name: getattr(step, f.name) for f in fields(step)}, kernel=cache)
 
 
 # --------------------------------------------------------------------------- backward
@@ -509,13 +545,8 @@ def lstm_backward(dhs, cache, dcT=None):
     _check_cache(cache)
     B, T, D, H = cache.shape
     dtype = cache.acts.dtype
-    dhs = as_float_array("dhs", dhs)
-    check_shape("dhs", dhs, (B, T, H), "(B, T, H) matching the forward pass")
-    check_finite("dhs", dhs)
-    if dcT is not None:
-        dcT = as_float_array("dcT", dcT)
-        check_shape("dcT", dcT, (B, H), "(B, H)")
-        check_finite("dcT", dcT)
+    dhs = checked_array("dhs", dhs, (B, T, H), dtype, "(B, T, H) matching the forward pass")
+    dcT = checked_array("dcT", dcT, (B, H), dtype, "(B, H)")
     dhs_tm = np.ascontiguousarray(dhs.transpose(1, 0, 2), dtype=dtype)
     return _backward(dhs_tm, cache, dcT)
 
@@ -538,6 +569,8 @@ def lstm_step_backward(dh, dc, cache):
     grads : dict
         Same keys and shapes as the params.
     """
+    if isinstance(cache, KernelStepCache):
+        cache = cache.kernel
     _check_cache(cache)
     B, T, D, H = cache.shape
     if T != 1:
@@ -545,12 +578,7 @@ def lstm_step_backward(dh, dc, cache):
             f"cache must come from lstm_step_forward (one time step); got a cache with T={T}. "
             "Use lstm_backward for sequences."
         )
-    dh = as_float_array("dh", dh)
-    check_shape("dh", dh, (B, H), "(B, H)")
-    check_finite("dh", dh)
-    if dc is not None:
-        dc = as_float_array("dc", dc)
-        check_shape("dc", dc, (B, H), "(B, H)")
-        check_finite("dc", dc)
-    dx, dh_prev, dc_prev, grads = _backward(dh[None].astype(cache.acts.dtype), cache, dc)
+    dh = checked_array("dh", dh, (B, H), cache.dtype, "(B, H)")
+    dc = checked_array("dc", dc, (B, H), cache.dtype, "(B, H)")
+    dx, dh_prev, dc_prev, grads = _backward(dh[None], cache, dc)
     return dx[:, 0], dh_prev, dc_prev, grads

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..concise.training import readout_forward, train_with_readout
 from ..core._checks import (
     as_float_array,
     check_finite,
@@ -430,12 +431,7 @@ def as_dense_lstm(params, grid) -> dict:
     return out
 
 
-# --------------------------------------------------------------------------- moving dot
-
-
-def _readout(hs, V, c):
-    """1x1 convolution: (B, T, Y, X, F) @ (F, 1) -> logits (B, T, Y, X, 1)."""
-    return hs @ V + c
+# ------------------------------------------------------------- training on the moving dot
 
 
 def train_moving_dot(steps: int = 200, features: int = 8, length: int = 8, size: int = 8,
@@ -453,22 +449,17 @@ def train_moving_dot(steps: int = 200, features: int = 8, length: int = 8, size:
     params = init_convlstm(1, features, 3, rng=rng)
     params["V"] = glorot_uniform((features, 1), rng)
     params["c"] = np.array([-3.0])  # the background is almost always dark
-    opt = Adam(learning_rate=learning_rate, clipnorm=1.0)
-    losses = np.empty(steps)
-    cell_keys = ("Wx", "Wh", "b")
-    for step in range(steps):
-        x, y = moving_dot_batch(batch_size, length, size, rng)
-        hs, cache = convlstm_forward(x, {k: params[k] for k in cell_keys})
-        logits = _readout(hs, params["V"], params["c"])
-        losses[step], dlogits = binary_crossentropy(logits, y)
-        grads = {"V": hs.reshape(-1, features).T @ dlogits.reshape(-1, 1),
-                 "c": dlogits.reshape(-1, 1).sum(axis=0)}
-        grads.update(convlstm_backward(dlogits @ params["V"].T, cache)[3])
-        opt.step(params, grads)
-    return params, losses
+    run = train_with_readout(
+        params, lambda step: moving_dot_batch(batch_size, length, size, rng),
+        lambda x, cell: convlstm_forward(x, cell),
+        lambda dhs, cache, x, cell: convlstm_backward(dhs, cache)[3],
+        binary_crossentropy, Adam(learning_rate=learning_rate, clipnorm=1.0), steps)
+    if run.diverged is not None:
+        raise run.diverged  # the parameters are the last good ones; the message says why
+    return params, np.array(run.losses)
 
 
 def predict_next_frames(params, x):
     """Sigmoid next-frame predictions (B, T, Y, X, 1) of a model from :func:`train_moving_dot`."""
     hs, _ = convlstm_forward(x, {k: params[k] for k in ("Wx", "Wh", "b")})
-    return sigmoid(_readout(hs, params["V"], params["c"]))
+    return sigmoid(readout_forward(hs, params))  # a 1x1 convolution

@@ -250,8 +250,8 @@ def _score_free_run(series, nets, washout, horizon, n_starts):
     readouts = [fit_readout(hs[washout:, n], targets[washout:, None]) for n in range(N)]
     V = np.stack(readouts)[:, :, 0]  # (N, H + 1)
     starts = np.linspace(washout, T - horizon - 1, n_starts).astype(int)  # free runs begin here
-    h = cache.hs_tm[starts + 1, 0]  # (K, N H): the state after reading series[start]
-    c = cache.cs[starts + 1, 0]
+    h = cache.h[0, starts]  # (K, N H): the state after reading series[start]
+    c = cache.c[0, starts]
     pred = np.einsum("knh,nh->kn", _features(h.reshape(-1, N, H)), V)  # predicts series[start+1]
     errors = np.zeros(N)
     for t in range(horizon):

@@ -101,16 +101,16 @@ def _prepare(x, params, dhs, h0, c0, config, supported):
     T = x.shape[1]
     dhs = as_float_array("dhs", dhs)
     check_shape("dhs", dhs, (B, T, H), "(B, T, H) matching x")
-    return config, x, dhs.astype(probe.acts.dtype, copy=False), B, T, D, H
+    return config, x, dhs.astype(probe.dtype, copy=False), B, T, D, H
 
 
 def _online_steps(x, params, h0, c0, config, hs_out=None):
-    """Run the core chunk by chunk and yield, for each step t, ``(t, cache, s)``.
+    """Run the core chunk by chunk and yield, for each step t, ``(t, step)``.
 
-    ``cache`` is the core cache of the chunk holding step t, and ``s`` is the
-    step's index inside it, so ``cache.step_gates(s)``, ``cache.cs[s]`` (c_{t-1}),
-    ``cache.cs[s + 1]`` (c_t) and ``cache.hs_tm[s]`` (h_{t-1}) are the values
-    of step t. Nothing older than one chunk is kept alive.
+    ``step`` is step t's cache with named fields (``step.x``, ``step.h_prev``,
+    ``step.c_prev``, ``step.i`` ... ``step.c``, ``step.s`` = sigma_h(c_t)), read
+    from the kernel cache of the chunk holding it. Nothing older than one chunk
+    is kept alive.
     """
     h, c = h0, c0
     T = x.shape[1]
@@ -119,7 +119,7 @@ def _online_steps(x, params, h0, c0, config, hs_out=None):
         if hs_out is not None:
             hs_out[:, start : start + hs.shape[1]] = hs
         for s in range(hs.shape[1]):
-            yield start + s, cache, s
+            yield start + s, cache.step(s)
         h, c = cache.hT.copy(), cache.cT.copy()
 
 
@@ -183,12 +183,12 @@ def rtrl_gradients(x, params, dhs, h0=None, c0=None, config=None, dcT=None, keep
     S_c = np.zeros((B, H, n), dtype=dtype)
     grad = np.zeros(n, dtype=dtype)
     hs = np.empty((B, T, H), dtype=dtype) if keep_outputs else None
-    for t, cache, s in _online_steps(x, params, h0, c0, config, hs):
-        i, f, g, o = cache.step_gates(s)
-        c_prev, c, h_prev = cache.cs[s], cache.cs[s + 1], cache.hs_tm[s]
+    for t, step in _online_steps(x, params, h0, c0, config, hs):
+        i, f, g, o = step.i, step.f, step.g, step.o
+        c_prev, c, h_prev = step.c_prev, step.c, step.h_prev
         # dz_t/dtheta: through h_{t-1} (the expensive contraction) plus the direct terms.
         Sz = np.einsum("kc,bkn->bcn", p["U"], S_h)  # (B, 4H, n)
-        Sz[bidx, cols[None, None, :], w_idx[None]] += cache.xs[s][:, :, None]
+        Sz[bidx, cols[None, None, :], w_idx[None]] += step.x[:, :, None]
         Sz[bidx, cols[None, None, :], u_idx[None]] += h_prev[:, :, None]
         Sz[:, cols, b_idx] += 1.0
         Sz = Sz.reshape(B, 4, H, n)
@@ -213,7 +213,7 @@ def rtrl_gradients(x, params, dhs, h0=None, c0=None, config=None, dcT=None, keep
             S_zo = S_zo + p["P"][2][:, None] * S_c
             S_zo[:, jj, offsets["P"] + 2 * H + jj] += c
         S_o = sig_g.grad_from_output(o)[:, :, None] * S_zo if config.output_gate else 0.0
-        s_h = cache.out_act[s]
+        s_h = step.s
         S_h = S_o * s_h[:, :, None] + (o * sig_h.grad_from_output(s_h))[:, :, None] * S_c
         grad += np.einsum("bj,bjn->n", dhs[:, t], S_h)  # the online gradient contribution
     if dcT is not None:
@@ -279,22 +279,22 @@ def truncated_1997_gradients(x, params, dhs, h0=None, c0=None, config=None, keep
     ds_df = np.zeros((B, M, H), dtype=dtype)  # ... into cell j's forget gate
     grad = np.zeros((M, 4 * H), dtype=dtype)  # rows: [x (D), h_prev (H), bias]; cols [i f g o]
     hs = np.empty((B, T, H), dtype=dtype) if keep_outputs else None
-    for t, cache, s in _online_steps(x, params, h0, c0, config, hs):
-        i, f, g, o = cache.step_gates(s)
-        sources[:, :D] = cache.xs[s]
-        sources[:, D : D + H] = cache.hs_tm[s]
+    for t, step in _online_steps(x, params, h0, c0, config, hs):
+        i, f, g, o = step.i, step.f, step.g, step.o
+        sources[:, :D] = step.x
+        sources[:, D : D + H] = step.h_prev
         y = sources[:, :, None]  # (B, M, 1)
         # Carry the partials forward along the carousel (f = 1 without a forget gate).
         if config.forget_gate:
             ds_dg *= f[:, None, :]
             ds_di *= f[:, None, :]
             ds_df *= f[:, None, :]
-            ds_df += y * (cache.cs[s] * sig_g.grad_from_output(f))[:, None, :]
+            ds_df += y * (step.c_prev * sig_g.grad_from_output(f))[:, None, :]
         ds_dg += y * (i * sig_c.grad_from_output(g))[:, None, :]
         if config.input_gate:
             ds_di += y * (g * sig_g.grad_from_output(i))[:, None, :]
         # The error of this step's output, entering the cell and the output gate.
-        s_h = cache.out_act[s]
+        s_h = step.s
         e_s = dhs[:, t] * o * sig_h.grad_from_output(s_h)  # (B, H)
         grad[:, 2 * H : 3 * H] += np.einsum("bmh,bh->mh", ds_dg, e_s)
         if config.input_gate:

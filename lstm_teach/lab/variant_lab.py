@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..concise.optim import Adam
+from ..concise.training import train_with_readout
 from ..core import losses as losses_mod
 from ..core._checks import check_choice, check_positive_int, describe
 from ..core.activations import sigmoid
@@ -183,40 +184,14 @@ def train(
     params["b"][H : 2 * H] = forget_bias
     params["V"] = glorot_uniform((H, output_size), rng)
     params["c"] = np.zeros(output_size)
-    opt = Adam(learning_rate=learning_rate, clipnorm=clipnorm)
-    loss_fn = LOSSES[loss]
+    run = train_with_readout(
+        params, lambda step: data_fn(batch_size, rng),
+        lambda x, core: lstm_forward(x, core, config=config),
+        lambda dhs, cache, x, core: _lstm_gradients(x, core, dhs, cache, config, gradient),
+        LOSSES[loss], Adam(learning_rate=learning_rate, clipnorm=clipnorm), steps, target=target)
     history = np.full(steps, np.nan)
-    good = {k: v.copy() for k, v in params.items()}
-    diverged = False
-    for step in range(steps):
-        x, y = data_fn(batch_size, rng)
-        logits, cache = model_logits(x, params, config, target)
-        with np.errstate(over="ignore", invalid="ignore"):
-            value, dlogits = loss_fn(logits, y)
-        if not np.isfinite(value) or not np.all(np.isfinite(dlogits)):
-            diverged = True
-            params = good
-            break
-        top = cache.h if target == "all" else cache.h[:, -1]
-        grads = {
-            "V": top.reshape(-1, H).T @ dlogits.reshape(-1, output_size),
-            "c": dlogits.reshape(-1, output_size).sum(axis=0),
-        }
-        dtop = dlogits @ params["V"].T
-        if target == "all":
-            dhs = dtop
-        else:
-            dhs = np.zeros_like(cache.h)
-            dhs[:, -1] = dtop
-        grads.update(_lstm_gradients(x, params, dhs, cache, config, gradient))
-        if not all(np.all(np.isfinite(g)) for g in grads.values()):
-            diverged = True
-            params = good
-            break
-        history[step] = value
-        for k, v in params.items():  # remember the last finite parameters
-            good[k][...] = v
-        opt.step(params, grads)
+    history[: run.steps] = run.losses[: run.steps]
+    diverged = run.diverged is not None  # params are then the last good ones
     return Trained(params=params, config=config, losses=history, diverged=diverged, target=target)
 
 

@@ -313,7 +313,7 @@ def block_backward(dhs, cache, dcT=None):
     if not isinstance(cache, BlockCache):
         raise TypeError(f"cache must be the BlockCache from block_forward; got {describe(cache)}")
     dx, dh0, dc0, full = lstm_backward(dhs, cache.core, dcT)
-    H = cache.core.cs.shape[2]
+    H = cache.core.shape[3]
     return dx, dh0, dc0, block_gradients(full, H, cache.block_size)
 
 

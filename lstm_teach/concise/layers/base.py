@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...core import init as initializers
-from ...core._checks import as_float_array, describe
+from ...core._checks import as_float_array, check_bool, describe
 from ...core.utils import as_rng
 from .. import regularizers
 
@@ -122,8 +122,8 @@ class Layer:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"name must be a string; got {describe(name)}")
         self.name = name
-        self.trainable = bool(trainable)
-        self.keep_gradients = bool(keep_gradients)
+        self.trainable = check_bool("trainable", trainable)
+        self.keep_gradients = check_bool("keep_gradients", keep_gradients)
         try:
             self.gradient_scale = float(gradient_scale)
         except (TypeError, ValueError):

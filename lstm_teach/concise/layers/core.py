@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...core import activations
-from ...core._checks import as_float_array, check_positive_int, describe
+from ...core._checks import as_float_array, check_bool, check_positive_int, describe
 from ...core.utils import as_rng
 from .. import regularizers
 from .base import (
@@ -55,7 +55,7 @@ class Dense(Layer):
                 "Use activation=None and loss='sparse_categorical_crossentropy'."
             )
         self.activation = activations.get(activation if activation is not None else "identity")
-        self.use_bias = bool(use_bias)
+        self.use_bias = check_bool("use_bias", use_bias)
         get_initializer(kernel_initializer)
         get_initializer(bias_initializer)
         self.kernel_initializer = kernel_initializer

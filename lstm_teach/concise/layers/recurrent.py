@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 
 from ...core import activations
-from ...core._checks import as_float_array, check_ndim, check_positive_int, describe
+from ...core._checks import as_float_array, check_bool, check_ndim, check_positive_int, describe
 from ...core.lstm_config import LSTMConfig
 from ...core.rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
 from ...core.utils import as_rng
@@ -45,7 +45,7 @@ class _Recurrent(Layer):
                  stateful=False, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.units = check_positive_int("units", units)
-        self.use_bias = bool(use_bias)
+        self.use_bias = check_bool("use_bias", use_bias)
         for init_spec in (kernel_initializer, recurrent_initializer, bias_initializer):
             get_initializer(init_spec)
         self.kernel_initializer = kernel_initializer
@@ -56,9 +56,9 @@ class _Recurrent(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.dropout = _fraction("dropout", dropout)
         self.recurrent_dropout = _fraction("recurrent_dropout", recurrent_dropout)
-        self.return_sequences = bool(return_sequences)
-        self.return_state = bool(return_state)
-        self.stateful = bool(stateful)
+        self.return_sequences = check_bool("return_sequences", return_sequences)
+        self.return_state = check_bool("return_state", return_state)
+        self.stateful = check_bool("stateful", stateful)
         self.seed = seed
         self._rng = None if seed is None else as_rng(seed)
         self.states = None  # carried (h,) or (h, c) when stateful
@@ -270,7 +270,7 @@ class SimpleRNN(_Recurrent):
 
     def _core_forward(self, x, states0):
         hs, cache = rnn_forward(x, self.params, states0[0], activation=self.activation)
-        return hs, cache, (cache.hs_tm[-1].copy(),)
+        return hs, cache, (cache.hT.copy(),)
 
     def _core_backward(self, dhs, cache, dfinal_c):
         dx, dh0, grads = rnn_backward(dhs, cache)
@@ -397,7 +397,7 @@ class LSTM(_Recurrent):
             if key in overrides:
                 overrides[key] = activations.get(overrides[key]).name
         self.config = dataclasses.replace(config, **overrides)
-        self.unit_forget_bias = bool(unit_forget_bias)
+        self.unit_forget_bias = check_bool("unit_forget_bias", unit_forget_bias)
 
     @property
     def activation(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ...core._checks import describe
+from ...core._checks import check_bool, describe
 
 
 class Callback:
@@ -136,7 +136,7 @@ class EarlyStopping(Callback):
         self.min_delta = abs(float(min_delta))
         self.patience = int(patience)
         self.mode = mode
-        self.restore_best_weights = bool(restore_best_weights)
+        self.restore_best_weights = check_bool("restore_best_weights", restore_best_weights)
         self.baseline = baseline
 
     def _better(self, value, reference) -> bool:

@@ -16,7 +16,8 @@ from .. import optim as optim_mod
 
 FORMAT_NAME = "lstm_teach.Sequential"
 FORMAT_VERSION = 1
-
+# The config fields that size a layer's weights (checked against the stored arrays).
+_SIZE_FIELDS = ("units", "input_dim", "output_dim")
 
 
 def save_model(model, path, include_optimizer=True) -> None:
@@ -172,4 +173,61 @@ def _read_checkpoint(path):
             f"checkpoint {spath!r} has format version {config.get('version')}, newer than this "
             f"lstm_teach understands ({FORMAT_VERSION}); upgrade lstm_teach"
         )
+    _validate(config, arrays, spath)
     return config, arrays
+
+
+def _validate(config: dict, arrays: dict, spath: str) -> None:
+    """Check a checkpoint's description and arrays before anything is built from them.
+
+    The types of the description; that every size a layer's config asks for is
+    a size of that layer's stored weights (so a doctored file cannot make the
+    model allocate more than the file holds); that every stored array is finite;
+    and that the optimizer's step counter is a non-negative integer.
+    """
+    def bad(what):
+        return ValueError(f"checkpoint {spath!r} is invalid: {what}")
+
+    if not isinstance(config.get("name", ""), str):
+        raise bad(f"name must be a string; got {config.get('name')!r}")
+    shape = config.get("input_shape")
+    if (not isinstance(shape, list) or len(shape) < 2 or not all(
+            d is None or (type(d) is int and d > 0) for d in shape)):
+        raise bad(f"input_shape must be a list of positive ints or null; got {shape!r}")
+    if config.get("dtype") not in (None, "float32", "float64"):
+        raise bad(f"dtype must be 'float32' or 'float64'; got {config.get('dtype')!r}")
+    specs = config.get("layers")
+    if not isinstance(specs, list) or not specs:
+        raise bad(f"layers must be a non-empty list; got {specs!r:.80}")
+    for k, spec in enumerate(specs):
+        if (not isinstance(spec, dict) or spec.get("class_name") not in layers_mod.LAYER_CLASSES
+                or not isinstance(spec.get("config"), dict)
+                or not isinstance(spec["config"].get("name"), str)):
+            raise bad(f"layer {k} must be {{'class_name': one of "
+                      f"{sorted(layers_mod.LAYER_CLASSES)}, 'config': {{'name': str, ...}}}}")
+        name = spec["config"]["name"]
+        dims = {d for key, a in arrays.items() if key.startswith(f"weights/{name}/")
+                for d in a.shape}
+        for field in _SIZE_FIELDS:
+            if field not in spec["config"]:
+                continue
+            size = spec["config"][field]
+            if type(size) is not int or size <= 0:
+                raise bad(f"layer {name!r}: {field} must be a positive int; got {size!r}")
+            if size not in dims:
+                raise bad(f"layer {name!r}: {field}={size} matches none of its stored weights "
+                          f"(their sizes: {sorted(dims)})")
+    compile_cfg = config.get("compile")
+    if compile_cfg is not None and not (
+            isinstance(compile_cfg, dict) and isinstance(compile_cfg.get("loss"), str)
+            and isinstance(compile_cfg.get("optimizer"), dict)
+            and isinstance(compile_cfg.get("metrics", []), list)):
+        raise bad("compile must be null or {'loss': str, 'optimizer': {...}, 'metrics': [...]}")
+    for key, a in arrays.items():
+        if key == "optimizer_iterations":
+            if a.shape != () or a.dtype.kind not in "iu" or int(a) < 0:
+                raise bad(f"optimizer_iterations must be a non-negative integer; got {a!r}")
+        elif a.dtype.kind != "f":
+            raise bad(f"{key} must hold floats; got dtype {a.dtype}")
+        elif not np.isfinite(a).all():
+            raise bad(f"{key} holds {int(np.sum(~np.isfinite(a)))} NaN or inf value(s)")

@@ -49,20 +49,12 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from ...core import losses as losses_mod
-from ...core._checks import describe
-from ...core.errors import NonFiniteError
+from ...core._checks import check_finite, describe
 from ...core.utils import as_rng
 from .. import layers as layers_mod
 from .. import optim as optim_mod
 from ..layers.base import _shape_str
-from ..training import (
-    TrainingDivergedError,
-    _Diverged,
-    _restore,
-    _snapshot,
-    _snapshot_buffers,
-    hold_interrupts,
-)
+from ..training import EXPLOSION_FACTOR, TrainingDivergedError, TrainingGuard
 from . import checkpoints
 from .callbacks import History, _CallbackList
 from .checkpoints import FORMAT_NAME, FORMAT_VERSION
@@ -108,6 +100,8 @@ class Sequential:
         self._metric_specs: list = []
         self.history = None
         self.stop_training = False
+        # fit stops when a loss exceeds this many times its first one (None: only NaN/inf)
+        self.explosion_factor = EXPLOSION_FACTOR
         self.built = False
         self.input_shape = None
         for layer in layers or []:
@@ -327,47 +321,36 @@ class Sequential:
         return loss + self.regularization_loss(), self.grads
 
     # -- training --------------------------------------------------------------------
-    def _train_step(self, xb, yb, good):
-        """One optimizer step. Returns ``(loss, out)``; raises ``_Diverged`` on NaN/inf.
+    def _train_step(self, xb, yb, guard):
+        """One guarded optimizer step (see :mod:`lstm_teach.concise.training`).
 
-        ``good`` holds buffers for the last weights whose loss was finite.
+        Returns ``(loss, out)``; raises ``TrainingDivergedError`` (without the
+        fit context) after restoring the last good weights.
         """
         out = self.forward(xb, training=True)
         data_loss, dout = self.loss(out, yb)
         loss = data_loss + self.regularization_loss()
-        if not math.isfinite(loss):
-            _restore(good)
-            raise _Diverged("loss", loss)
-        _snapshot(good)
-        if not np.isfinite(dout).all():
-            raise _Diverged("gradient", float(np.linalg.norm(dout)))
-        try:
-            self.backward(dout)
-        except NonFiniteError:  # the core refuses a NaN/inf gradient between layers
-            raise _Diverged("gradient", math.nan) from None
         train = self.trainable_params()
-        grads = {k: g for k, g in self.grads.items() if k in train}
-        norm = optim_mod.global_norm(grads)
-        if not math.isfinite(norm):
-            raise _Diverged("gradient", norm)
-        with hold_interrupts():
-            self.optimizer.step(train, grads)
-        if not all(np.isfinite(p).all() for p in train.values()):
-            _restore(good)
-            raise _Diverged("weights", norm)
+
+        def gradients():
+            self.backward(dout)
+            return {k: g for k, g in self.grads.items() if k in train}
+
+        guard.step(self.optimizer, loss, gradients, params=train)
         return loss, out
 
     def train_on_batch(self, x, y) -> float:
         """One optimizer step on one batch; returns the loss before the step."""
         self._require_compiled("train_on_batch")
-        x = np.asarray(x)
+        x, y = np.asarray(x), np.asarray(y)
+        _check_xy(x, y)
         self._ensure_built(x)
-        good = _snapshot_buffers(self.trainable_params())
+        guard = TrainingGuard(self.trainable_params(), explosion_factor=None)
         try:
-            loss, _ = self._train_step(x, np.asarray(y), good)
-        except _Diverged as d:
+            loss, _ = self._train_step(x, y, guard)
+        except TrainingDivergedError as d:
             raise TrainingDivergedError(
-                f"train_on_batch: the {d.quantity} is not finite ({d.value}); weights restored",
+                f"train_on_batch: {d}; the weights were left as they were",
                 epoch=0, batch=0, step=self.optimizer.iterations + 1, quantity=d.quantity,
                 value=d.value, history=self.history,
             ) from None
@@ -406,8 +389,9 @@ class Sequential:
         Raises
         ------
         TrainingDivergedError
-            On a NaN or inf loss, gradient or weight (the weights are restored
-            to the last finite-loss step first).
+            On a NaN or inf loss, gradient or weight, or a loss more than
+            ``model.explosion_factor`` (1e4) times the first batch's (the
+            weights are restored to the last step with a good loss first).
         """
         self._require_compiled("fit")
         if verbose not in (0, 1, 2, True, False):
@@ -442,7 +426,7 @@ class Sequential:
         n = len(x)
         n_batches = math.ceil(n / batch_size)
         progress = _Progress(verbose, epochs, n_batches)
-        good = _snapshot_buffers(self.trainable_params())
+        guard = TrainingGuard(self.trainable_params(), self.explosion_factor)
         self.stop_training = False
         epoch = batch = 0
         cbs.on_train_begin({})
@@ -460,8 +444,8 @@ class Sequential:
                     xb, yb = x[idx], y[idx]
                     cbs.on_batch_begin(batch, {"size": len(xb)})
                     try:
-                        loss, out = self._train_step(xb, yb, good)
-                    except _Diverged as d:
+                        loss, out = self._train_step(xb, yb, guard)
+                    except TrainingDivergedError as d:
                         raise self._diverged_error(d, epoch, batch, n_batches, history) from None
                     logs = {"loss": loss}
                     for name, fn in self.metrics:
@@ -501,15 +485,10 @@ class Sequential:
 
     def _diverged_error(self, d, epoch, batch, n_batches, history):
         step = epoch * n_batches + batch + 1
-        what = {
-            "loss": f"the loss is {d.value}",
-            "gradient": f"the gradient norm is {d.value}",
-            "weights": "the update made some weights non-finite",
-        }[d.quantity]
-        restored = ("the weights were restored to those of the last step with a finite loss"
+        restored = ("the weights were restored to those of the last step with a good loss"
                     if d.quantity != "gradient" else "no update was applied")
         return TrainingDivergedError(
-            f"training diverged at epoch {epoch + 1}, batch {batch + 1} (step {step}): {what}; "
+            f"training diverged at epoch {epoch + 1}, batch {batch + 1} (step {step}): {d}; "
             f"{restored}. Try a smaller learning_rate, clipnorm (e.g. 1.0), or check the data "
             "for NaN/inf.",
             epoch=epoch, batch=batch, step=step, quantity=d.quantity, value=d.value,
@@ -527,6 +506,8 @@ class Sequential:
         x = np.asarray(x)
         if x.ndim == 0:
             raise ValueError(f"x must have a batch axis; got {describe(x)}")
+        if len(x) == 0:
+            raise ValueError(f"predict needs at least one sample; x has shape {x.shape}")
         self._ensure_built(x)
         batch_size = 1024 if batch_size is None else _positive_int("batch_size", batch_size)
         outs = [self.forward(x[i : i + batch_size], training=False)
@@ -653,14 +634,9 @@ class Sequential:
         return checkpoints.load_model(cls, path)
 
     def load_weights(self, path) -> None:
-        """Load the weights (and optimizer state, if compiled) of a checkpoint into this model.
-
-        Raises
-        ------
-        ValueError
-            If the file is corrupt, or its architecture (layer count, types,
-            weight shapes) differs from this model's; nothing is changed then.
-        """
+        """Load a checkpoint's weights (and optimizer state, if compiled) into this model;
+        ``ValueError`` if it does not fit (see
+        :func:`~lstm_teach.concise.model.checkpoints.load_weights`)."""
         checkpoints.load_weights(self, path)
 
     def __repr__(self) -> str:
@@ -693,3 +669,8 @@ def _check_xy(x, y, names=("x", "y")) -> None:
         )
     if len(x) == 0:
         raise ValueError(f"{names[0]} is empty")
+    for name, arr in zip(names, (x, y), strict=True):
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold numbers; got dtype {arr.dtype}")
+        if arr.dtype.kind == "f":
+            check_finite(name, arr)  # a NaN target poisons every gradient of the batch
