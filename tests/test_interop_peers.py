@@ -306,3 +306,21 @@ def test_lstm_matches_torch_in_both_dtypes(rng, dtype):
     assert _max_rel(grads["W"], module.weight_ih_l0.grad.numpy().T) < tol
     assert _max_rel(grads["U"], module.weight_hh_l0.grad.numpy().T) < tol
     assert _max_rel(grads["b"], module.bias_hh_l0.grad.numpy()) < tol
+
+
+@needs_keras
+def test_keras_layers_without_bias_convert(rng):
+    keras = _keras()
+    x = rng.normal(size=(2, 5, 3))
+    for layer, convert, forward in (
+        (keras.layers.LSTM(4, use_bias=False, return_sequences=True, dtype="float64"),
+         interop.from_keras, lt.lstm_forward),
+        (keras.layers.GRU(4, use_bias=False, return_sequences=True, dtype="float64"),
+         interop.from_keras_gru, gru_forward),
+    ):
+        layer.build((None, None, 3))
+        assert len(layer.get_weights()) == 2
+        params, config = convert(layer)
+        assert all(np.all(params[k] == 0) for k in params if k.startswith("b"))
+        y = keras.ops.convert_to_numpy(layer(x))
+        assert np.max(np.abs(forward(x, params, config=config)[0] - y)) < 1e-12
