@@ -14,7 +14,7 @@ The package is laid out by tier; imports run one way, down the list:
 - ``course/``  (tasks, explorers, viz, analysis, symbolic, interop, sampling),
   ``lab/`` (variants, rtrl, evolino, convlstm, variant_lab), ``grading/``, ``repro/``;
 - ``concise/`` (layers, model, optim, regularizers, training) and ``kernels/``;
-- ``core/`` (activations, iir, rnn, lstm, init, losses, gradcheck, errors).
+- ``core/`` (activations, iir, rnn, lstm, gru, init, losses, gradcheck, errors).
 
 Every module is also reachable by its short name, imported on first use, so
 ``import lstm_teach`` stays cheap::
@@ -29,6 +29,16 @@ from importlib.metadata import PackageNotFoundError, version
 from .core.activations import get as get_activation
 from .core.errors import NonFiniteError
 from .core.gradcheck import check_gradients, numerical_gradient, rel_error
+from .core.gru import (
+    GRUCache,
+    GRUConfig,
+    GRUStepCache,
+    gru_backward,
+    gru_forward,
+    gru_step_backward,
+    gru_step_forward,
+    init_gru,
+)
 from .core.init import glorot_uniform, init_lstm, init_rnn, orthogonal, zeros
 from .core.lstm import (
     LSTMCache,
@@ -47,6 +57,9 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "GRUCache",
+    "GRUConfig",
+    "GRUStepCache",
     "LSTMCache",
     "LSTMConfig",
     "LSTMStepCache",
@@ -55,6 +68,11 @@ __all__ = [
     "check_gradients",
     "get_activation",
     "glorot_uniform",
+    "gru_backward",
+    "gru_forward",
+    "gru_step_backward",
+    "gru_step_forward",
+    "init_gru",
     "init_lstm",
     "init_rnn",
     "lstm_backward",
@@ -74,6 +92,7 @@ __all__ = [
 # Short names -> where each module lives in the tier layout.
 MODULES = {
     "activations": "core.activations", "errors": "core.errors", "gradcheck": "core.gradcheck",
+    "gru": "core.gru",
     "iir": "core.iir", "init": "core.init", "losses": "core.losses", "lstm": "core.lstm",
     "rnn": "core.rnn", "utils": "core.utils",
     "layers": "concise.layers", "model": "concise.model", "optim": "concise.optim",

@@ -56,7 +56,7 @@ def test_torch_layout_without_torch(params):
     # a module prefix is stripped, other layers and directions are addressed by name
     prefixed = {f"lstm.{k}": v for k, v in interop.to_torch(params, layer=1, reverse=True).items()}
     np.testing.assert_array_equal(interop.from_torch(prefixed, layer=1, reverse=True)["U"], params["U"])
-    with pytest.raises(ValueError, match="weight_ih_l0"):
+    with pytest.raises(ValueError, match=r"holds layer 1 reverse .* layer=k, reverse=False or True.*from_torch_all"):
         interop.from_torch(prefixed)
     # bias=False modules have no bias entries
     no_bias = {k: v for k, v in sd.items() if not k.startswith("bias")}
@@ -76,11 +76,16 @@ def test_torch_weight_rows_are_gates_in_ifgo_order(params):
 def test_keras_round_trip(params):
     weights = interop.to_keras(params)
     assert [w.shape for w in weights] == [(3, 16), (4, 16), (16,)]
-    back = interop.from_keras(weights)
+    back, config = interop.from_keras(weights)
     for k in "WUb":
         np.testing.assert_array_equal(back[k], params[k])
-    named = interop.from_keras({"kernel": weights[0], "recurrent_kernel": weights[1]})
+    assert config == lt.LSTMConfig()  # Keras' default activations
+    named, _ = interop.from_keras({"kernel": weights[0], "recurrent_kernel": weights[1]})
     np.testing.assert_array_equal(named["b"], 0.0)
+    _, hard = interop.from_keras(weights, recurrent_activation="hard_sigmoid")
+    assert hard.recurrent_activation == "hard_sigmoid_keras3"  # a weight list is read as Keras 3
+    _, old = interop.from_keras(weights, recurrent_activation="hard_sigmoid_keras2", activation="linear")
+    assert (old.recurrent_activation, old.activation, old.output_activation) == ("hard_sigmoid", "identity", "identity")
     with pytest.raises(ValueError, match="got a list of 4 arrays"):
         interop.from_keras(weights + [weights[2]])
     with pytest.raises(ValueError, match=r"kernel must have shape \(D, 4H\) with H=4"):

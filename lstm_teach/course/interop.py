@@ -14,19 +14,33 @@ and the others, each with a converter pair here:
   :func:`split_gates` / :func:`merge_gates`.
 - PyTorch ``nn.LSTM``: ``weight_ih_l0`` (4H, D), ``weight_hh_l0`` (4H, H),
   ``bias_ih_l0`` and ``bias_hh_l0`` (4H,), rows in order i, f, g, o;
-  :func:`from_torch` / :func:`to_torch` (and :func:`torch_lstm`).
+  :func:`from_torch` / :func:`to_torch` (and :func:`torch_lstm`). ``nn.LSTMCell``
+  has the same keys without ``_l0``. A stacked or bidirectional module is
+  converted one layer and direction at a time (``layer=``, ``reverse=``) or all
+  at once with :func:`from_torch_all`; it is never silently cut to layer 0.
 - Keras ``LSTM``: ``kernel`` (D, 4H), ``recurrent_kernel`` (H, 4H), ``bias``
-  (4H,), order i, f, c, o (c is our g); :func:`from_keras` / :func:`to_keras`.
+  (4H,), order i, f, c, o (c is our g); :func:`from_keras` (a layer or its
+  weights, returning the parameters *and* the ``LSTMConfig`` with the
+  activations the layer uses) / :func:`to_keras` and :func:`keras_lstm`.
 - the course-assignment packing: ``Wx`` (D, 4H), ``Wh`` (H, 4H), ``b`` (4H,)
   in order i, f, o, g; :func:`from_ifog` / :func:`to_ifog`.
 - the concatenated layout: one ``Wf`` (n_a, n_a + n_x) per gate acting on the
   column vector [a_prev; x_t], biases ``bf`` (n_a, 1); :func:`from_concat` /
   :func:`to_concat`.
 
-Nothing here imports PyTorch or Keras: tensors are accepted wherever they can
-be turned into numpy arrays (``.detach().cpu().numpy()`` is tried first).
-:func:`torch_lstm` builds a ``torch.nn.LSTM`` from package parameters and
-imports torch only when called.
+The GRU's converters (:func:`from_torch_gru`, :func:`to_torch_gru`,
+:func:`from_keras_gru`, :func:`to_keras_gru`, ...) live in
+:mod:`lstm_teach.course.interop_gru` and are reachable from here too.
+
+Activation names: Keras 3's ``"hard_sigmoid"`` is clip(z/6 + 0.5), the
+package's ``"hard_sigmoid_keras3"``; Keras 2's was clip(0.2 z + 0.5), the
+package's ``"hard_sigmoid"`` (alias ``"hard_sigmoid_keras2"``).
+:func:`keras_activation` translates, taking the Keras version into account.
+
+Nothing here imports PyTorch or Keras at import time: tensors are accepted
+wherever they can be turned into numpy arrays (``.detach().cpu().numpy()`` is
+tried first). :func:`torch_lstm` and :func:`keras_lstm` build a peer layer
+from package parameters and import the peer only when called.
 
 PyTorch has two bias vectors per layer, ``b_ih`` and ``b_hh``, which are only
 ever added together, so :func:`from_torch` sums them and :func:`to_torch`
@@ -38,11 +52,43 @@ all the network ever sees.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 import numpy as np
 
-from ..core._checks import check_choice, check_ndim, check_shape, describe, require_keys
+from ..core import activations
+from ..core._checks import check_choice, check_ndim, check_shape, require_keys
+from ..core.lstm_config import LSTMConfig
+from ._peers import (
+    all_layers,
+    as_numpy,
+    import_keras,
+    import_torch,
+    keras3_activation_name,
+    keras_activation,
+    keras_activations,
+    keras_layer,
+    keras_parts,
+    read_torch,
+    torch_layers,
+    torch_state,
+    torch_suffix,
+)
+from .interop_gru import (
+    from_keras_gru,
+    from_torch_gru,
+    from_torch_gru_all,
+    keras_gru,
+    to_keras_gru,
+    to_torch_gru,
+    torch_gru,
+)
+
+__all__ = [
+    "from_concat", "from_ifog", "from_keras", "from_keras_gru", "from_torch", "from_torch_all",
+    "from_torch_gru", "from_torch_gru_all", "keras3_activation_name", "keras_activation",
+    "keras_gru", "keras_lstm", "merge_gates", "reorder_gates", "split_gates", "to_concat",
+    "to_ifog", "to_keras", "to_keras_gru", "to_torch", "to_torch_gru", "torch_gru",
+    "torch_layers", "torch_lstm",
+]
 
 PACKAGE_ORDER = "ifgo"
 #: Gate order of each layout, one letter per block; "g" is the cell candidate
@@ -59,25 +105,6 @@ CONCAT_NAMES = {"i": "i", "f": "f", "g": "c", "o": "o"}
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _as_numpy(name: str, value, dtype=None) -> np.ndarray:
-    """A numpy copy of an array or tensor (torch tensors go through ``.detach().cpu()``)."""
-    if hasattr(value, "detach"):  # a torch tensor, without importing torch
-        value = value.detach().cpu().numpy()
-    elif hasattr(value, "numpy") and not isinstance(value, np.ndarray):  # tf / keras variables
-        value = value.numpy()
-    try:
-        arr = np.array(value, dtype=dtype)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"{name} must be an array or tensor of numbers; got {describe(value)}"
-        ) from None
-    if arr.dtype.kind not in "fiu":
-        raise TypeError(f"{name} must hold numbers; got dtype {arr.dtype}")
-    if arr.dtype.kind != "f":
-        arr = arr.astype(np.float64)
-    return arr
 
 
 def reorder_gates(a, src: str, dst: str, axis: int = -1) -> np.ndarray:
@@ -155,7 +182,7 @@ def merge_gates(gates) -> dict:
     """Inverse of :func:`split_gates`: pack per-gate matrices into ``W``, ``U``, ``b``."""
     keys = [f"{p}_{g}" for p in "WUb" for g in GATES]
     require_keys("gates", gates, keys)
-    arrays = {k: _as_numpy(f"gates[{k!r}]", gates[k]) for k in keys}
+    arrays = {k: as_numpy(f"gates[{k!r}]", gates[k]) for k in keys}
     check_ndim("gates['b_i']", arrays["b_i"], 1, "(H,)")
     check_ndim("gates['W_i']", arrays["W_i"], 2, "(D, H)")
     H, D = arrays["b_i"].shape[0], arrays["W_i"].shape[0]  # the sizes every block must share
@@ -168,22 +195,24 @@ def merge_gates(gates) -> dict:
 
 # --------------------------------------------------------------------------- PyTorch
 
-
-def from_torch(state_dict, layer: int = 0, reverse: bool = False, dtype=None) -> dict:
-    """Package parameters from a ``torch.nn.LSTM`` state dict (or any mapping of its arrays).
+def from_torch(state_dict, layer=None, reverse=None, dtype=None) -> dict:
+    """Package parameters from a ``torch.nn.LSTM`` or ``nn.LSTMCell`` (module or state dict).
 
     Parameters
     ----------
-    state_dict : mapping
-        ``weight_ih_l{layer}`` (4H, D), ``weight_hh_l{layer}`` (4H, H) and,
-        unless the module was built with ``bias=False``, ``bias_ih_l{layer}``
-        and ``bias_hh_l{layer}`` (4H,). Values may be tensors or arrays.
-        Keys may carry a module prefix (``"lstm.weight_ih_l0"``) when that is
-        unambiguous.
-    layer : int
+    state_dict : mapping or torch module
+        ``weight_ih_l{k}`` (4H, D), ``weight_hh_l{k}`` (4H, H) and, unless the
+        module was built with ``bias=False``, ``bias_ih_l{k}`` and
+        ``bias_hh_l{k}`` (4H,); an ``nn.LSTMCell`` has the same keys without
+        the ``_l{k}`` suffix. Values may be tensors or arrays. Keys may carry a
+        module prefix (``"lstm.weight_ih_l0"``) when that is unambiguous.
+    layer : int, optional
         Which layer of a stacked LSTM.
-    reverse : bool
+    reverse : bool, optional
         The backward direction of a bidirectional LSTM (keys ending ``_reverse``).
+        Leave both unset for a one-layer, one-direction module. A stacked or
+        bidirectional one then raises a ValueError naming its layers and
+        directions: pick one, or convert all with :func:`from_torch_all`.
     dtype : numpy dtype, optional
         Convert to this dtype (default: keep the tensors' dtype).
 
@@ -194,55 +223,31 @@ def from_torch(state_dict, layer: int = 0, reverse: bool = False, dtype=None) ->
         ``b`` (4H,) = bias_ih + bias_hh. The gate order of PyTorch is the
         package's [i, f, g, o], so no reordering is needed.
     """
-    if not isinstance(state_dict, Mapping):
-        raise TypeError(
-            f"state_dict must be a mapping of names to tensors; got {describe(state_dict)}"
-        )
-    suffix = f"_l{int(layer)}" + ("_reverse" if reverse else "")
-    sd = _strip_prefix(state_dict)
+    sd = torch_state(state_dict, "from_torch")
+    suffix = torch_suffix(sd, layer, reverse, "from_torch")
     if f"weight_hr{suffix}" in sd:
         raise ValueError(
             "this LSTM has a projection (proj_size > 0, weight_hr_*), "
             "which lstm_teach does not model"
         )
-    require_keys("state_dict", sd, (f"weight_ih{suffix}", f"weight_hh{suffix}"))
-    w_ih = _as_numpy(f"weight_ih{suffix}", sd[f"weight_ih{suffix}"], dtype)
-    w_hh = _as_numpy(f"weight_hh{suffix}", sd[f"weight_hh{suffix}"], dtype)
-    check_ndim(f"weight_hh{suffix}", w_hh, 2, "(4H, H)")
-    H = w_hh.shape[1]
-    check_shape(f"weight_hh{suffix}", w_hh, (4 * H, H), "(4H, H)")
-    check_ndim(f"weight_ih{suffix}", w_ih, 2, "(4H, D)")
-    if w_ih.shape[0] != 4 * H:
-        raise ValueError(f"weight_ih{suffix} must have shape (4H, D) with H={H}; got {w_ih.shape}")
-    b = np.zeros(4 * H, dtype=w_hh.dtype)
-    for name in (f"bias_ih{suffix}", f"bias_hh{suffix}"):
-        if name in sd:
-            part = _as_numpy(name, sd[name], dtype)
-            check_shape(name, part, (4 * H,), "(4H,)")
-            b = b + part
-    return {"W": np.ascontiguousarray(w_ih.T), "U": np.ascontiguousarray(w_hh.T), "b": b}
+    w_ih, w_hh, b_ih, b_hh = read_torch(sd, suffix, 4, dtype, "from_torch")
+    return {"W": np.ascontiguousarray(w_ih.T), "U": np.ascontiguousarray(w_hh.T), "b": b_ih + b_hh}
 
 
-def _strip_prefix(state_dict: Mapping) -> dict:
-    """Drop a common module prefix such as ``"lstm."`` from the keys, if there is exactly one."""
-    keys = list(state_dict)
-    if any(k.startswith("weight_") for k in keys):
-        return dict(state_dict)
-    prefixes = {
-        k.rsplit(".", 1)[0]
-        for k in keys
-        if "." in k and k.rsplit(".", 1)[1].startswith(("weight_", "bias_"))
-    }
-    if len(prefixes) == 1:
-        (p,) = prefixes
-        return {k[len(p) + 1:]: v for k, v in state_dict.items() if k.startswith(p + ".")}
-    if len(prefixes) > 1:
-        raise ValueError(
-            f"state_dict holds several LSTM modules ({sorted(prefixes)}); "
-            "pass the sub-dict of one, "
-            "e.g. {k.split('.', 1)[1]: v for k, v in sd.items() if k.startswith('lstm.')}"
-        )
-    return dict(state_dict)
+def from_torch_all(state_dict, dtype=None) -> list[dict]:
+    """Every layer and direction of a stacked and/or bidirectional ``torch.nn.LSTM``.
+
+    Returns
+    -------
+    list of dict
+        ``layers[k]["forward"]`` and, for a bidirectional module,
+        ``layers[k]["reverse"]``: package parameters (as :func:`from_torch`).
+        To reproduce the module: layer k's forward direction runs on its input,
+        the reverse direction on the input reversed in time (``x[:, ::-1]``)
+        with its outputs reversed back, and the next layer's input is the
+        two output sequences concatenated on the feature axis, forward first.
+    """
+    return all_layers(state_dict, lambda sd, **kw: from_torch(sd, dtype=dtype, **kw), "from_torch")
 
 
 def to_torch(params, layer: int = 0, reverse: bool = False, bias_split: str = "ih") -> dict:
@@ -293,10 +298,7 @@ def torch_lstm(params, dtype=None):
     -------
     torch.nn.LSTM
     """
-    try:
-        import torch
-    except ImportError as exc:  # optional peer
-        raise ImportError("torch_lstm needs PyTorch: pip install 'lstm-teach[torch]'") from exc
+    torch = import_torch("torch_lstm")
     D, H = _check_package(params)
     if dtype is None:
         dtype = torch.float64 if np.asarray(params["W"]).dtype == np.float64 else torch.float32
@@ -308,48 +310,40 @@ def torch_lstm(params, dtype=None):
 
 # --------------------------------------------------------------------------- Keras
 
-
-def from_keras(weights, dtype=None) -> dict:
-    """Package parameters from a Keras ``LSTM`` layer's weights.
+def from_keras(source, dtype=None, *, activation=None, recurrent_activation=None):
+    """Package parameters and config from a Keras ``LSTM`` layer or its weights.
 
     Parameters
     ----------
-    weights : list or mapping
-        ``layer.get_weights()``: ``[kernel (D, 4H), recurrent_kernel (H, 4H),
-        bias (4H,)]``, or the first two only for ``use_bias=False``; or a
-        mapping with keys ``"kernel"``, ``"recurrent_kernel"`` (``"bias"``
-        optional). Keras' gate order i, f, c, o is the package's [i, f, g, o].
+    source : keras.layers.LSTM, list or mapping
+        A built Keras ``LSTM`` (or ``LSTMCell``) layer; or ``layer.get_weights()``:
+        ``[kernel (D, 4H), recurrent_kernel (H, 4H), bias (4H,)]``, the first
+        two only for ``use_bias=False``; or a mapping with keys ``"kernel"``,
+        ``"recurrent_kernel"`` (``"bias"`` optional). Keras' gate order
+        i, f, c, o is the package's [i, f, g, o].
     dtype : numpy dtype, optional
+    activation, recurrent_activation : str, optional
+        Only for weight lists, which do not record them: the Keras names
+        (default ``"tanh"`` and ``"sigmoid"``, Keras' defaults), read as Keras 3
+        reads them, so ``"hard_sigmoid"`` is clip(z/6 + 0.5). For weights from
+        Keras 2 pass ``"hard_sigmoid_keras2"``. From a layer they are read from
+        the layer itself, taking its Keras version into account.
 
     Returns
     -------
-    dict
+    params : dict
         ``W`` = kernel, ``U`` = recurrent_kernel, ``b`` = bias (zeros if absent).
-
-    Notes
-    -----
-    Keras 2 before TF 2 defaulted to ``recurrent_activation="hard_sigmoid"``;
-    run such a model with ``LSTMConfig(recurrent_activation="hard_sigmoid")``.
+    config : LSTMConfig
+        The activations the layer uses: Keras applies its ``activation`` both to
+        the candidate and to the cell state before the output gate.
     """
-    if isinstance(weights, Mapping):
-        require_keys("weights", weights, ("kernel", "recurrent_kernel"))
-        parts = [weights["kernel"], weights["recurrent_kernel"]]
-        if "bias" in weights:
-            parts.append(weights["bias"])
-    elif isinstance(weights, Sequence) and not isinstance(weights, str):
-        parts = list(weights)
-        if len(parts) not in (2, 3):
-            raise ValueError(
-                "weights must be [kernel, recurrent_kernel, bias] (or the first two for "
-                f"use_bias=False); got a list of {len(parts)} arrays"
-            )
-    else:
-        raise TypeError(
-            "weights must be a list from layer.get_weights() or a mapping; "
-            f"got {describe(weights)}"
-        )
-    kernel = _as_numpy("kernel", parts[0], dtype)
-    recurrent = _as_numpy("recurrent_kernel", parts[1], dtype)
+    info = keras_layer(source, ("LSTM", "LSTMCell"), "from_keras")
+    if info is not None and (activation or recurrent_activation):
+        raise ValueError("activation / recurrent_activation are read from the layer; "
+                         "pass them only with a weight list")
+    parts = keras_parts(info[0] if info else source, "from_keras")
+    kernel = as_numpy("kernel", parts[0], dtype)
+    recurrent = as_numpy("recurrent_kernel", parts[1], dtype)
     check_ndim("recurrent_kernel", recurrent, 2, "(H, 4H)")
     H = recurrent.shape[0]
     check_shape("recurrent_kernel", recurrent, (H, 4 * H), "(H, 4H)")
@@ -357,17 +351,69 @@ def from_keras(weights, dtype=None) -> dict:
     if kernel.shape[1] != 4 * H:
         raise ValueError(f"kernel must have shape (D, 4H) with H={H}; got {kernel.shape}")
     if len(parts) == 3:
-        bias = _as_numpy("bias", parts[2], dtype)
+        bias = as_numpy("bias", parts[2], dtype)
         check_shape("bias", bias, (4 * H,), "(4H,)")
     else:
         bias = np.zeros(4 * H, dtype=recurrent.dtype)
-    return {"W": kernel, "U": recurrent, "b": bias}
+    act, rec = keras_activations(info, activation, recurrent_activation)
+    config = LSTMConfig(activation=act, output_activation=act, recurrent_activation=rec)
+    return {"W": kernel, "U": recurrent, "b": bias}, config
 
 
-def to_keras(params) -> list:
-    """``[kernel (D, 4H), recurrent_kernel (H, 4H), bias (4H,)]`` for ``layer.set_weights``."""
+def _keras_lstm_names(config) -> tuple[str, str]:
+    """Keras 3 (activation, recurrent_activation) for an LSTMConfig Keras can run."""
+    if config is None:
+        return "tanh", "sigmoid"
+    variant = [f for f in ("peepholes", "coupled_input_forget", "full_gate_recurrence")
+               if getattr(config, f)]
+    variant += [f for f in ("input_gate", "forget_gate", "output_gate") if not getattr(config, f)]
+    if variant:
+        raise ValueError(f"Keras' LSTM has no counterpart for the variant {config.describe()} "
+                         f"(fields {variant})")
+    if activations.get(config.activation).name != activations.get(config.output_activation).name:
+        raise ValueError(
+            "Keras' LSTM uses one `activation` for the candidate and the cell output; got "
+            f"activation={config.activation!r}, output_activation={config.output_activation!r}"
+        )
+    return keras3_activation_name(config.activation), keras3_activation_name(
+        config.recurrent_activation)
+
+
+def to_keras(params, config=None) -> list:
+    """``[kernel (D, 4H), recurrent_kernel (H, 4H), bias (4H,)]`` for ``layer.set_weights``.
+
+    With ``config``, also checks that Keras can run that LSTM (one activation for
+    the candidate and the cell output, no peepholes or removed gates); build a
+    matching layer with :func:`keras_lstm`.
+    """
     _check_package(params)
+    _keras_lstm_names(config)
     return [np.array(params["W"]), np.array(params["U"]), np.array(params["b"])]
+
+
+def keras_lstm(params, config=None, return_sequences: bool = True, dtype=None):
+    """A built Keras 3 ``keras.layers.LSTM`` holding ``params`` (the reverse of :func:`from_keras`).
+
+    Parameters
+    ----------
+    params : dict
+        ``W`` (D, 4H), ``U`` (H, 4H), ``b`` (4H,).
+    config : LSTMConfig, optional
+        Its activations become the layer's (see :func:`to_keras` for what Keras can run).
+    return_sequences : bool
+    dtype : str, optional
+        Default ``"float64"`` for float64 parameters, else ``"float32"``.
+    """
+    keras = import_keras("keras_lstm")
+    D, H = _check_package(params)
+    act, rec = _keras_lstm_names(config)
+    if dtype is None:
+        dtype = "float64" if np.asarray(params["W"]).dtype == np.float64 else "float32"
+    layer = keras.layers.LSTM(H, activation=act, recurrent_activation=rec,
+                              return_sequences=return_sequences, dtype=dtype)
+    layer.build((None, None, D))
+    layer.set_weights(to_keras(params, config))
+    return layer
 
 
 # --------------------------------------------------------------------------- course layouts
@@ -390,7 +436,7 @@ def from_ifog(Wx, Wh, b) -> dict:
     dict
         ``W``, ``U``, ``b`` with the blocks moved to [i, f, g, o].
     """
-    Wx, Wh, b = (_as_numpy(n, v) for n, v in (("Wx", Wx), ("Wh", Wh), ("b", b)))
+    Wx, Wh, b = (as_numpy(n, v) for n, v in (("Wx", Wx), ("Wh", Wh), ("b", b)))
     _check_package({"W": Wx, "U": Wh, "b": b})
     return {name: reorder_gates(a, "ifog", "ifgo") for name, a in (("W", Wx), ("U", Wh), ("b", b))}
 
@@ -429,7 +475,7 @@ def from_concat(parameters, order: str = "h_first") -> dict:
     check_choice("order", order, ("h_first", "x_first"))
     keys = [f"{p}{CONCAT_NAMES[g]}" for g in GATES for p in "Wb"]
     require_keys("parameters", parameters, keys)
-    Wg = {g: _as_numpy(f"W{CONCAT_NAMES[g]}", parameters[f"W{CONCAT_NAMES[g]}"]) for g in GATES}
+    Wg = {g: as_numpy(f"W{CONCAT_NAMES[g]}", parameters[f"W{CONCAT_NAMES[g]}"]) for g in GATES}
     check_ndim("Wf", Wg["f"], 2, "(n_a, n_a + n_x)")
     n_a, total = Wg["f"].shape
     n_x = total - n_a
@@ -440,7 +486,7 @@ def from_concat(parameters, order: str = "h_first") -> dict:
         name = f"W{CONCAT_NAMES[g]}"
         check_shape(name, Wg[g], (n_a, n_a + n_x), "(n_a, n_a + n_x)")
         bname = f"b{CONCAT_NAMES[g]}"
-        bg = _as_numpy(bname, parameters[bname])
+        bg = as_numpy(bname, parameters[bname])
         if bg.shape not in ((n_a, 1), (n_a,)):
             raise ValueError(
                 f"{bname} must have shape (n_a, 1) or (n_a,) with n_a={n_a}; got {bg.shape}"

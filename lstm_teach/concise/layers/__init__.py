@@ -1,4 +1,4 @@
-"""Keras-like layers on top of the functional core: LSTM, SimpleRNN, Dense, Embedding, Dropout.
+"""Keras-like layers on the functional core: LSTM, GRU, SimpleRNN, Dense, Embedding, Dropout.
 
 These are the "concise implementation" of the course. Each layer is a thin
 object around the core functions (the LSTM layer calls
@@ -31,13 +31,14 @@ from __future__ import annotations
 
 from .base import Layer, get_initializer
 from .core import Dense, Dropout, Embedding
+from .gru import GRU
 from .recurrent import LSTM, SimpleRNN
 
-__all__ = ["LAYER_CLASSES", "LSTM", "Dense", "Dropout", "Embedding", "Layer", "SimpleRNN",
+__all__ = ["GRU", "LAYER_CLASSES", "LSTM", "Dense", "Dropout", "Embedding", "Layer", "SimpleRNN",
            "from_config", "get_initializer"]
 
 
-LAYER_CLASSES = {cls.__name__: cls for cls in (Dense, Embedding, Dropout, SimpleRNN, LSTM)}
+LAYER_CLASSES = {cls.__name__: cls for cls in (Dense, Embedding, Dropout, SimpleRNN, LSTM, GRU)}
 
 
 def from_config(class_name: str, config: dict) -> Layer:

@@ -1,0 +1,107 @@
+"""The concise GRU layer: it is the core GRU, its gradients check, its options work, it trains."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import numpy as np
+import pytest
+
+import lstm_teach as lt
+from lstm_teach import layers, optim, regularizers
+from lstm_teach.core.gradcheck import check_gradients
+
+
+def _built(layer, D, seed=0):
+    layer.build((None, None, D), rng=seed)
+    return layer
+
+
+def test_layer_is_the_core_gru(rng):
+    layer = _built(layers.GRU(5, return_sequences=True), 3)
+    assert set(layer.params) == {"W", "U", "b", "b_rec"} and layer.params["W"].shape == (3, 15)
+    x = rng.normal(size=(2, 6, 3))
+    h0 = rng.normal(size=(2, 5))
+    out = layer(x, initial_state=[h0])
+    np.testing.assert_array_equal(out, lt.gru_forward(x, layer.params, h0)[0])
+    assert layer.count_params() == 3 * (3 * 5 + 5 * 5 + 2 * 5) == 150
+    assert layer.last_cache.gates["z"].shape == (2, 6, 5)
+
+
+def test_layer_gradient_check(rng):
+    layer = _built(layers.GRU(4, return_sequences=False, bias_initializer="random_normal",
+                              kernel_regularizer=regularizers.L2(0.01),
+                              bias_regularizer=regularizers.L2(0.02)), 3, seed=1)
+    x = rng.normal(size=(2, 5, 3))
+    w = rng.normal(size=(2, 4))
+
+    def loss():
+        return float(np.sum(layer.forward(x) * w)) + layer.regularization_loss()
+
+    layer.forward(x)
+    dx = layer.backward(w)
+    assert set(layer.grads) == {"W", "U", "b", "b_rec"}
+    report = check_gradients(loss, {**layer.trainable_params(), "x": x}, {**layer.grads, "x": dx})
+    assert report.passed, str(report)
+
+
+def test_options_bias_state_and_config_round_trip(rng):
+    x = rng.normal(size=(2, 4, 3))
+    no_bias = _built(layers.GRU(4, use_bias=False), 3)
+    assert no_bias.weight_names == ["W", "U"] and no_bias.count_params() == 3 * (12 + 16)
+    no_bias.forward(x)
+    no_bias.backward(np.ones((2, 4)))
+    assert set(no_bias.grads) == {"W", "U"}
+
+    stateful = _built(layers.GRU(4, stateful=True, return_state=True), 3)
+    out, h = stateful(x)
+    np.testing.assert_array_equal(out, h)
+    out2, _ = stateful(x)  # continues from h
+    np.testing.assert_array_equal(out2, lt.gru_forward(x, stateful.params, h)[0][:, -1])
+
+    relu = _built(layers.GRU(4, activation="relu", recurrent_activation="hard_sigmoid_keras3"), 3)
+    clone = layers.from_config("GRU", relu.get_config())
+    assert clone.config == relu.config == lt.GRUConfig("relu", "hard_sigmoid_keras3")
+
+    with pytest.raises(ValueError, match="GRU supports recurrent_dropout=0 only; got 0.2"):
+        layers.GRU(4, recurrent_dropout=0.2)
+    with pytest.raises(ValueError, match="unknown activation 'tanhh'"):
+        layers.GRU(4, activation="tanhh")
+
+
+def test_gru_model_learns_and_saves(tmp_path, rng):
+    """A small GRU model fits a delayed-copy target and survives save/load."""
+    x = rng.normal(size=(64, 6, 1))
+    y = x[:, 1, :]  # remember the second input until the end
+    model = lt.Sequential([layers.GRU(8), layers.Dense(1)], seed=0)
+    model.compile(optimizer=optim.Adam(learning_rate=0.02), loss="mse")
+    before = model.evaluate(x, y)
+    model.fit(x, y, epochs=40, batch_size=16, verbose=0)
+    after = model.evaluate(x, y)
+    assert after < 0.2 * before
+    path = tmp_path / "gru.npz"
+    model.save(path)
+    again = lt.load_model(path)
+    np.testing.assert_array_equal(again.predict(x), model.predict(x))
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("keras") is None or importlib.util.find_spec("torch") is None,
+    reason="Keras 3 (torch backend) is not installed: pip install -e '.[keras]'",
+)
+def test_parameter_count_and_outputs_match_keras(rng):
+    os.environ["KERAS_BACKEND"] = "torch"
+    import keras
+
+    from lstm_teach import interop
+
+    theirs = keras.layers.GRU(6, dtype="float64")
+    theirs.build((None, None, 3))
+    ours = _built(layers.GRU(6), 3)
+    assert ours.count_params() == theirs.count_params()
+    params, config = interop.from_keras_gru(theirs)
+    ours.set_params(params)
+    x = rng.normal(size=(2, 5, 3))
+    y = keras.ops.convert_to_numpy(theirs(x))
+    assert np.max(np.abs(ours(x) - y)) < 1e-12
