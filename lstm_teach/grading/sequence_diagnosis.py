@@ -245,28 +245,33 @@ def _wrong_axis(name: str, got, fx: dict) -> str | None:
     return None
 
 
-def _numerical_line(fx: dict, got: dict) -> str:
-    """Gradient check of the learner's arrays against central differences of the package LSTM."""
-    x, params, h0, c0 = fx["x"].copy(), _copy(fx["params"]), fx["h0"].copy(), fx["c0"].copy()
-    dhs, dcT = fx["dhs"], fx["dcT"]
-    arrays = {"x": x, "h0": h0, "c0": c0, **params}
-
-    def loss(_):
-        hs, cache = lstm_forward(x, params, h0, c0)
-        return np.sum(hs * dhs) + np.sum(cache.c[:, -1] * dcT)
-
+def numerical_line(arrays: dict, loss, got: dict, prefix: str = "") -> str:
+    """One feedback line: the learner's gradients ``got[prefix + name]`` against central
+    differences of ``loss()`` (which must read ``arrays`` through a closure)."""
     errors = {}
     for name, arr in arrays.items():
         try:
-            errors[name] = rel_error(np.asarray(got["d" + name], float),
-                                     numerical_gradient(loss, arr))
+            errors[name] = rel_error(np.asarray(got[prefix + name], float),
+                                     numerical_gradient(lambda _: loss(), arr))
         except (ValueError, TypeError):
             errors[name] = float("inf")
-    bad = [f"d{k} {v:.1e}" for k, v in errors.items() if not v < GRAD_TOL]
+    bad = [f"{prefix}{k} {v:.1e}" for k, v in errors.items() if not v < GRAD_TOL]
     if not bad:
         return f"numerical gradient check: worst relative error {max(errors.values()):.1e}"
     return (f"numerical gradient check: relative error {', '.join(bad)} "
             f"(a correct backward pass gives < {GRAD_TOL:.0e})")
+
+
+def _numerical_line(fx: dict, got: dict) -> str:
+    """Gradient check of the learner's arrays against central differences of the package LSTM."""
+    x, params, h0, c0 = fx["x"].copy(), _copy(fx["params"]), fx["h0"].copy(), fx["c0"].copy()
+    dhs, dcT = fx["dhs"], fx["dcT"]
+
+    def loss():
+        hs, cache = lstm_forward(x, params, h0, c0)
+        return np.sum(hs * dhs) + np.sum(cache.c[:, -1] * dcT)
+
+    return numerical_line({"x": x, "h0": h0, "c0": c0, **params}, loss, got, prefix="d")
 
 
 def _call_backward(fn, dhs, caches, dcT):
