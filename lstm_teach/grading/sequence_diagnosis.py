@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
-from ..gradcheck import numerical_gradient, rel_error
+from ..core.gradcheck import numerical_gradient, rel_error
+from ..core.lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
 from .feedback import Incorrect, as_result_array, call_learner, close, compare, unpack
 
 GRAD_TOL = 1e-7

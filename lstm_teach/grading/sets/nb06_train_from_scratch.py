@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import lstm_forward, tasks
+from ...core.lstm import lstm_backward, lstm_forward
+from ...course.tasks import latch_problem
 from ..checks import register
 from ..feedback import Incorrect, as_result_array, call_learner, close, compare, unpack
 from ..sequence_diagnosis import numerical_line
@@ -37,7 +38,7 @@ PARAM_SHAPES = {"W": ("D", "4H"), "U": ("H", "4H"), "b": ("4H",), "W_out": ("H",
 
 def latch_data():
     """The fixed training set: ``x`` (32, 40, 1) and targets ``y`` (32, 1) of +-0.8."""
-    return tasks.latch_problem(N_SEQUENCES, LENGTH, rng=np.random.default_rng(DATA_SEED))
+    return latch_problem(N_SEQUENCES, LENGTH, rng=np.random.default_rng(DATA_SEED))
 
 
 def readout_loss(params: dict, x, y) -> tuple[float, np.ndarray]:
@@ -55,8 +56,6 @@ def reference_loss_and_grads(params: dict, x, y, bug: str | None = None):
     gradients summed), ``"every_step"`` (the readout gradient put on every
     step's dh), ``"first_step"`` (the readout reads h_1).
     """
-    from ... import lstm_backward
-
     lstm = {k: params[k] for k in ("W", "U", "b")}
     hs, cache = lstm_forward(x, lstm)
     t_read = 0 if bug == "first_step" else -1
@@ -90,7 +89,7 @@ _LOSS_HINTS = {
 
 def loss_fixture(seed: int = 31, B: int = 4, T: int = 6, H: int = 3) -> dict:
     rng = np.random.default_rng(seed)
-    x, y = tasks.latch_problem(B, T, rng=rng)
+    x, y = latch_problem(B, T, rng=rng)
     params = {"W": rng.normal(0, 0.5, (1, 4 * H)), "U": rng.normal(0, 0.5, (H, 4 * H)),
               "b": rng.normal(0, 0.3, 4 * H), "W_out": rng.normal(0, 0.7, (H, 1)),
               "b_out": rng.normal(0, 0.2, 1)}
@@ -227,7 +226,7 @@ def check_train_latch(fn):
     ok = final_loss < LOSS_THRESHOLD and accuracy == 1.0 and len(losses) <= MAX_STEPS
     if not ok:
         raise Incorrect(*diagnose_training(losses, final_loss, accuracy, len(losses)))
-    x_new, y_new = tasks.latch_problem(200, LENGTH, rng=np.random.default_rng(DATA_SEED + 1))
+    x_new, y_new = latch_problem(200, LENGTH, rng=np.random.default_rng(DATA_SEED + 1))
     with np.errstate(all="ignore"):
         _, pred_new = readout_loss(params, x_new, y_new)
     held_out = float(np.mean(np.sign(pred_new) == np.sign(y_new)))

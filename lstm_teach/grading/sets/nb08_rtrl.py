@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import rnn_backward, rnn_forward
+from ...core.rnn import rnn_backward, rnn_forward
 from ..checks import register
 from ..feedback import Incorrect, as_result_array, call_learner, close, compare, unpack
 
