@@ -65,3 +65,21 @@ def test_registry_lookup_and_errors():
         activations.get("softsign")
     with pytest.raises(TypeError, match="activation must be a name"):
         activations.get(3)
+
+
+def test_keras2_and_keras3_hard_sigmoids_are_distinct():
+    z = np.array([-4.0, -2.0, 0.0, 1.0, 2.7, 4.0])
+    keras2 = activations.get("hard_sigmoid_keras2")
+    keras3 = activations.get("hard_sigmoid_keras3")
+    assert keras2 is activations.get("hard_sigmoid")  # the old name keeps its Keras 2 meaning
+    np.testing.assert_allclose(keras2(z), np.clip(0.2 * z + 0.5, 0, 1), rtol=0, atol=1e-15)
+    np.testing.assert_allclose(keras3(z), np.clip(z / 6 + 0.5, 0, 1), rtol=0, atol=1e-15)
+    assert abs(keras2(np.array(2.0)) - keras3(np.array(2.0))) > 0.06  # 0.9 vs 0.8333
+    zs = np.array([-3.5, -2.9, -1.0, 0.4, 2.9, 3.5])  # off the kinks at +-3
+    numeric = numerical_gradient(lambda v: keras3.fn(v), zs.copy())
+    assert rel_error(keras3.grad(zs), numeric) < 1e-9
+    assert rel_error(keras3.grad_from_output(keras3.fn(zs)), numeric) < 1e-9
+    buf = np.linspace(-6, 6, 25)
+    expected = keras3.fn(buf.copy())
+    keras3.kernel(buf, buf)
+    np.testing.assert_array_equal(buf, expected)

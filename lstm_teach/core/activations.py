@@ -20,6 +20,11 @@ The backward passes use ``grad_from_output``: the forward pass has already
 stored the activations, so the pre-activations never need to be kept. For the
 sigmoid, for example, the derivative is ``y * (1 - y)``.
 
+Two hard sigmoids are registered, because Keras changed the function behind
+the name: ``"hard_sigmoid"`` (alias ``"hard_sigmoid_keras2"``) is Keras 2's
+clip(0.2 z + 0.5, 0, 1), and ``"hard_sigmoid_keras3"`` is Keras 3's
+clip(z / 6 + 0.5, 0, 1).
+
 Look activations up with :func:`get`::
 
     >>> get("sigmoid").fn(np.array([0.0]))
@@ -118,7 +123,13 @@ def _identity_kernel(z, out):
 
 
 def hard_sigmoid(z):
-    """The piecewise-linear sigmoid clip(0.2 z + 0.5, 0, 1), as in Keras."""
+    """Keras 2's hard sigmoid, clip(0.2 z + 0.5, 0, 1): slope 0.2, flat beyond |z| = 2.5.
+
+    This is the function of Keras 2 / ``tf.keras`` (before Keras 3), whose LSTM
+    defaulted to ``recurrent_activation="hard_sigmoid"`` before TensorFlow 2.
+    Registered as ``"hard_sigmoid"`` and ``"hard_sigmoid_keras2"``. Keras 3
+    changed the function behind the same name: see :func:`hard_sigmoid_keras3`.
+    """
     return np.clip(0.2 * np.asarray(z) + 0.5, 0.0, 1.0)
 
 
@@ -136,6 +147,38 @@ def _hard_sigmoid_grad(z):
 def _hard_sigmoid_grad_from_output(y, out=None):
     y = np.asarray(y)
     slope = np.where((y > 0.0) & (y < 1.0), 0.2, 0.0).astype(y.dtype)
+    if out is None:
+        return slope
+    np.copyto(out, slope)
+    return out
+
+
+def hard_sigmoid_keras3(z):
+    """Keras 3's hard sigmoid, clip(z / 6 + 0.5, 0, 1): slope 1/6, flat beyond |z| = 3.
+
+    ``keras.activations.hard_sigmoid`` in Keras 3 (and ``torch.nn.Hardsigmoid``)
+    compute this, although Keras 3 still calls it ``"hard_sigmoid"``; loading
+    such a model with Keras 2's :func:`hard_sigmoid` would be off by up to 0.1.
+    Registered as ``"hard_sigmoid_keras3"``; :func:`lstm_teach.interop.from_keras`
+    picks it for a Keras 3 layer.
+    """
+    return np.clip(np.asarray(z) / 6.0 + 0.5, 0.0, 1.0)
+
+
+def _hard_sigmoid_keras3_kernel(z, out):
+    np.divide(z, 6.0, out=out)
+    out += 0.5
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def _hard_sigmoid_keras3_grad(z):
+    z = np.asarray(z)
+    return np.where(np.abs(z) < 3.0, 1.0 / 6.0, 0.0).astype(np.result_type(z, np.float32))
+
+
+def _hard_sigmoid_keras3_grad_from_output(y, out=None):
+    y = np.asarray(y)
+    slope = np.where((y > 0.0) & (y < 1.0), 1.0 / 6.0, 0.0).astype(y.dtype)
     if out is None:
         return slope
     np.copyto(out, slope)
@@ -174,10 +217,19 @@ REGISTRY: dict[str, Activation] = {
             _hard_sigmoid_grad_from_output,
             _hard_sigmoid_kernel,
         ),
+        Activation(
+            "hard_sigmoid_keras3",
+            hard_sigmoid_keras3,
+            _hard_sigmoid_keras3_grad,
+            _hard_sigmoid_keras3_grad_from_output,
+            _hard_sigmoid_keras3_kernel,
+        ),
         Activation("relu", relu, _relu_grad, _relu_grad_from_output, _relu_kernel),
     )
 }
-_ALIASES = {"linear": "identity", "logistic": "sigmoid"}
+# "hard_sigmoid" alone keeps its Keras 2 meaning (older configs use it); the suffixed
+# names say which Keras they follow.
+_ALIASES = {"linear": "identity", "logistic": "sigmoid", "hard_sigmoid_keras2": "hard_sigmoid"}
 
 
 def get(name: str | Activation) -> Activation:
