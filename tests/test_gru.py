@@ -12,7 +12,7 @@ from lstm_teach.core.gru import (
     gru_step_forward,
     init_gru,
 )
-from lstm_teach.gradcheck import check_gradients
+from lstm_teach.core.gradcheck import check_gradients
 
 B, T, D, H = 3, 5, 4, 6
 

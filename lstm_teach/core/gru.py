@@ -51,8 +51,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import activations
-from .._checks import (
+from . import activations
+from ._checks import (
     as_float_array,
     check_finite,
     check_ndim,
@@ -61,8 +61,8 @@ from .._checks import (
     describe,
     require_keys,
 )
-from ..init import glorot_uniform, orthogonal
-from ..utils import as_rng
+from .init import glorot_uniform, orthogonal
+from .utils import as_rng
 
 #: Gate blocks of W, U, b and b_rec, in order: reset, update, candidate.
 GRU_GATES = ("r", "z", "n")
