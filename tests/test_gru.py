@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from lstm_teach.core.gradcheck import check_gradients
 from lstm_teach.core.gru import (
     GRUConfig,
     gru_backward,
@@ -12,7 +13,6 @@ from lstm_teach.core.gru import (
     gru_step_forward,
     init_gru,
 )
-from lstm_teach.core.gradcheck import check_gradients
 
 B, T, D, H = 3, 5, 4, 6
 
