@@ -86,40 +86,6 @@ def test_exercise_stubs_fail_their_checks(stem):
         assert result.status == expected, result.message
 
 
-# --------------------------------------------------------------------------- the bug zoo
-
-
-BUG_ZOO_FEEDBACK = {
-    "bugzoo_output_tanh": ("lstm_step_backward_1", ["h = o * tanh(c)", "numerical gradient"]),
-    "bugzoo_activated_derivative": ("lstm_step_backward_2", ["already activated",
-                                                             "y * (1 - y)"]),
-    "bugzoo_time_carry": ("lstm_backward_3", ["not carried back across time",
-                                              "dc_next is dropped"]),
-    "bugzoo_bias_slice": ("lstm_step_backward_4", ["db (the f block)", "forget gate f",
-                                                   "dz[:, 0:H]"]),
-    "bugzoo_reseed": ("init_lstm_params", ["identical", "default_rng(seed)"]),
-}
-
-
-@pytest.fixture(scope="module")
-def bug_zoo():
-    return notebook_namespace(REPO_ROOT / "exercises" / "04_bug_zoo.ipynb")
-
-
-@pytest.mark.parametrize("name", sorted(BUG_ZOO_FEEDBACK))
-def test_each_bug_zoo_bug_is_caught_with_specific_feedback(bug_zoo, name):
-    fn_name, phrases = BUG_ZOO_FEEDBACK[name]
-    result = quiet(name, bug_zoo[fn_name])
-    assert result.status == "failed"
-    for phrase in phrases:
-        assert phrase in result.message, result.message
-
-
-def test_bug_zoo_hints_do_not_fire_for_other_bugs(bug_zoo):
-    message = quiet("bugzoo_bias_slice", bug_zoo["lstm_step_backward_1"]).message
-    assert "h = o * tanh(c)" in message and "db[H:2H]" not in message
-
-
 # --------------------------------------------------------------------------- LSTM forward
 
 

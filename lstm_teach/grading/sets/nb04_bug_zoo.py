@@ -3,9 +3,16 @@
 Each check runs the full backward diagnosis; the hint that names the bug comes
 from comparing the learner's gradients with references into which that very
 bug was put on purpose (see :mod:`lstm_teach.grading.lstm_diagnosis`).
+
+The hints come in tiers, because finding the bug is the exercise: a failed
+check first says only *which* arrays (and gate blocks) are wrong; from the
+second failed try of the same check on, it also names the bug.
 """
 
 from __future__ import annotations
+
+import functools
+from collections import Counter
 
 import numpy as np
 
@@ -21,29 +28,66 @@ from ..lstm_diagnosis import (
 
 EXERCISE_SET = "04_bug_zoo"
 
+#: Failed tries per check in this process (a kernel: one learner's session).
+_FAILED_TRIES: Counter = Counter()
+HINT_PREFIX = "hint:"
+NEXT_TIME = ("fix what these point at and run the check again; if it still fails, the check "
+             "will name the bug")
+
+
+def reset_tries() -> None:
+    """Forget the failed tries (the next failure of every check gives the first tier again)."""
+    _FAILED_TRIES.clear()
+
+
+def tiered(name: str):
+    """Decorator: hold back the ``hint:`` lines of a failing check until its second failure."""
+
+    def decorate(check):
+        @functools.wraps(check)
+        def run(fn, **kwargs):
+            try:
+                return check(fn, **kwargs)
+            except Incorrect as exc:
+                _FAILED_TRIES[name] += 1
+                hints = [line for line in exc.lines if line.startswith(HINT_PREFIX)]
+                if _FAILED_TRIES[name] >= 2 or not hints:
+                    raise
+                kept = [line for line in exc.lines if not line.startswith(HINT_PREFIX)]
+                raise Incorrect(*kept, NEXT_TIME) from None
+
+        return run
+
+    return decorate
+
 
 @register("bugzoo_output_tanh", EXERCISE_SET, points=1, title="Bug 1: the output squashing")
+@tiered("bugzoo_output_tanh")
 def check_output_tanh(fn):
     return diagnose_step_backward(fn, step_fixture(11))
 
 
 @register("bugzoo_activated_derivative", EXERCISE_SET, points=1,
           title="Bug 2: the gate derivatives")
+@tiered("bugzoo_activated_derivative")
 def check_activated_derivative(fn):
     return diagnose_step_backward(fn, step_fixture(12))
 
 
 @register("bugzoo_time_carry", EXERCISE_SET, points=1, title="Bug 3: backpropagation through time")
+@tiered("bugzoo_time_carry")
 def check_time_carry(fn):
     return diagnose_sequence_backward(fn, sequence_fixture(13))
 
 
 @register("bugzoo_bias_slice", EXERCISE_SET, points=1, title="Bug 4: the bias gradient")
+@tiered("bugzoo_bias_slice")
 def check_bias_slice(fn):
     return diagnose_step_backward(fn, step_fixture(14))
 
 
 @register("bugzoo_reseed", EXERCISE_SET, points=1, title="Bug 5: the initialisation")
+@tiered("bugzoo_reseed")
 def check_reseed(fn):
     """``fn(D, H, seed) -> params``: distinct gate blocks, reproducible, seed-dependent."""
     D, H = 3, 4

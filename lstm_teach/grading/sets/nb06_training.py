@@ -117,7 +117,7 @@ def check_sample_with_temperature(fn, n_samples: int = 3000):
         if np.all(np.abs(freq - expected) < tolerance):
             continue
         lines = [f"at temperature {temperature} your sample frequencies "
-                 f"{np.round(freq, 2).tolist()} do not match softmax(logits / T) = "
+                 f"{np.round(freq, 2).tolist()} do not match softmax(logits / temperature) = "
                  f"{np.round(expected, 2).tolist()}"]
         mistakes = (
             (_softmax(logits * temperature), "divide the logits by the temperature; you "
@@ -147,4 +147,4 @@ def check_sample_with_temperature(fn, n_samples: int = 3000):
     if twenty_draws() != twenty_draws():
         raise Incorrect("the same rng seed gives different samples: draw only from the rng "
                         "argument (not np.random.* global functions)")
-    return ["sharper below T = 1, flatter above, and stable for huge logits"]
+    return ["sharper below temperature 1, flatter above, and stable for huge logits"]

@@ -1,0 +1,102 @@
+"""The bug zoo (exercises 04_bug_zoo): each specimen is caught, and its hints come in two tiers.
+
+A first failed check says which arrays are wrong; from the second failed try on, the check
+also names the bug. The sequence checker hands the specimen a correct step backward, so the
+bugs can be fixed in any order.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from test_grading_checks import REPO_ROOT, notebook_namespace, quiet
+
+from lstm_teach.grading.sets import nb04_bug_zoo
+
+# check name -> (specimen, phrases of the first tier, phrases that name the bug)
+BUG_ZOO_FEEDBACK = {
+    "bugzoo_output_tanh": ("lstm_step_backward_1",
+                           ["wrong: dx, dh_prev, dc_prev, dW, dU, db", "numerical gradient"],
+                           ["h = o * tanh(c)"]),
+    "bugzoo_activated_derivative": ("lstm_step_backward_2",
+                                    ["wrong: dx, dh_prev, dW, dU, db; right: dc_prev"],
+                                    ["already activated", "y * (1 - y)"]),
+    "bugzoo_time_carry": ("lstm_backward_3", ["not carried back across time"],
+                          ["dc_next is dropped"]),
+    "bugzoo_bias_slice": ("lstm_step_backward_4", ["db (the f block)"],
+                          ["forget gate f", "dz[:, 0:H]"]),
+    "bugzoo_reseed": ("init_lstm_params", ["identical"], ["default_rng(seed)"]),
+}
+
+
+@pytest.fixture(scope="module")
+def bug_zoo():
+    return notebook_namespace(REPO_ROOT / "exercises" / "04_bug_zoo.ipynb")
+
+
+@pytest.fixture(autouse=True)
+def fresh_tries():
+    nb04_bug_zoo.reset_tries()
+    yield
+    nb04_bug_zoo.reset_tries()
+
+
+@pytest.mark.parametrize("name", sorted(BUG_ZOO_FEEDBACK))
+def test_each_bug_is_located_first_and_named_on_the_second_try(bug_zoo, name):
+    fn_name, first_tier, named = BUG_ZOO_FEEDBACK[name]
+    first = quiet(name, bug_zoo[fn_name])
+    assert first.status == "failed"
+    for phrase in first_tier:
+        assert phrase in first.message, first.message
+    assert "hint:" not in first.message and "run the check again" in first.message
+    for phrase in named:
+        assert phrase not in first.message, first.message
+    second = quiet(name, bug_zoo[fn_name])
+    assert second.status == "failed"
+    for phrase in first_tier + named:
+        assert phrase in second.message, second.message
+
+
+def test_tries_are_counted_per_check(bug_zoo):
+    quiet("bugzoo_output_tanh", bug_zoo["lstm_step_backward_1"])
+    message = quiet("bugzoo_bias_slice", bug_zoo["lstm_step_backward_4"]).message
+    assert "hint:" not in message, message
+
+
+def test_a_fixed_specimen_passes_after_failures(bug_zoo):
+    solutions = notebook_namespace(REPO_ROOT / "solutions" / "04_bug_zoo.ipynb")
+    quiet("bugzoo_bias_slice", bug_zoo["lstm_step_backward_4"])
+    result = quiet("bugzoo_bias_slice", solutions["lstm_step_backward_4"])
+    assert result.passed and result.points == 1, result.message
+
+
+def test_hints_do_not_fire_for_other_bugs(bug_zoo):
+    for _ in range(2):
+        message = quiet("bugzoo_bias_slice", bug_zoo["lstm_step_backward_1"]).message
+    assert "h = o * tanh(c)" in message and "db[H:2H]" not in message
+
+
+def test_sequence_checker_uses_a_correct_step_backward(bug_zoo):
+    """With bug 1 still in place, fixing bug 3 alone passes the notebook's sequence checker."""
+    solutions = notebook_namespace(REPO_ROOT / "solutions" / "04_bug_zoo.ipynb")
+    assert not bug_zoo["gradcheck_step"](bug_zoo["lstm_step_backward_1"]).passed
+    report = bug_zoo["gradcheck_sequence"](solutions["lstm_backward_3"])
+    assert report.passed, report
+    assert not bug_zoo["gradcheck_sequence"](bug_zoo["lstm_backward_3"]).passed
+    rng = np.random.default_rng(0)
+    cache = bug_zoo["lstm_step_forward_with_cache"](rng.normal(size=(2, 3)),
+                                                    rng.normal(size=(2, 4)),
+                                                    rng.normal(size=(2, 4)),
+                                                    bug_zoo["lt"].init_lstm(3, 4, rng=rng))[2]
+    dh, dc = rng.normal(size=(2, 4)), rng.normal(size=(2, 4))
+    ours = bug_zoo["correct_step_backward"](dh, dc, cache)
+    fixed = solutions["lstm_step_backward_1"](dh, dc, cache)
+    assert all(np.allclose(a, b) for a, b in zip(ours[:3], fixed[:3], strict=True))
+
+
+def test_no_stub_instructions_where_there_is_no_stub():
+    nb = json.loads((REPO_ROOT / "exercises" / "04_bug_zoo.ipynb").read_text(encoding="utf-8"))
+    text = "".join("".join(c["source"]) for c in nb["cells"])
+    assert "NotImplementedError" not in text and "YOUR CODE HERE" not in text
