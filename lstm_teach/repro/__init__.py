@@ -241,6 +241,8 @@ class Reproduction:
     func: Callable[..., ReproResult]
     lesson: str = ""
     plot: Callable | None = None
+    paper_figure: str = ""
+    our_figure: str = ""
 
     def run(self, seed: int = 0, quick: bool | None = None, progress: bool = False) -> ReproResult:
         """Run it; see :func:`lstm_teach.repro.run`."""
@@ -272,11 +274,15 @@ _REGISTRY: dict[str, Reproduction] = {}
 _discovered = False
 
 
-def register(name: str, *, title: str, citation: str, lesson: str = "", plot=None):
+def register(name: str, *, title: str, citation: str, lesson: str = "", plot=None,
+             paper_figure: str = "", our_figure: str = ""):
     """Decorator: register ``func(seed, quick, progress) -> ReproResult`` under ``name``.
 
     Names are lower-case words joined by hyphens, ending with the first
-    author and year, e.g. ``"latch-bengio1994"``.
+    author and year, e.g. ``"latch-bengio1994"``. ``paper_figure`` is the
+    paper's published number or finding, and ``our_figure`` what the default
+    setting (seed 0) measured when the reproduction was last changed; ``repro
+    list`` prints them side by side (``repro run`` measures afresh).
     """
     if not name or name != name.lower() or " " in name:
         raise ValueError(f"a reproduction name is lower-case with hyphens, no spaces; got {name!r}")
@@ -284,7 +290,8 @@ def register(name: str, *, title: str, citation: str, lesson: str = "", plot=Non
     def decorator(func):
         if name in _REGISTRY and _REGISTRY[name].func is not func:
             raise ValueError(f"a reproduction named {name!r} is already registered")
-        _REGISTRY[name] = Reproduction(name, title, citation, func, lesson, plot)
+        _REGISTRY[name] = Reproduction(name, title, citation, func, lesson, plot,
+                                       paper_figure, our_figure)
         return func
 
     return decorator
@@ -362,9 +369,14 @@ def cli_list(args) -> int:
     for r in items:
         print(f"{r.name:<{width}}  {r.title}")
         print(f"{'':<{width}}  {r.citation}")
+        if r.paper_figure:
+            print(f"{'':<{width}}  paper: {r.paper_figure}")
+        if r.our_figure:
+            print(f"{'':<{width}}  ours:  {r.our_figure}")
     if getattr(args, "json", None):
         payload = [
-            {"name": r.name, "title": r.title, "citation": r.citation, "lesson": r.lesson}
+            {"name": r.name, "title": r.title, "citation": r.citation, "lesson": r.lesson,
+             "paper_figure": r.paper_figure, "our_figure": r.our_figure}
             for r in items
         ]
         Path(args.json).write_text(json.dumps(payload, indent=2) + "\n")

@@ -67,10 +67,13 @@ JOZEFOWICZ_2015 = (
 )
 T_LAG, UNITS, BATCH, UPDATES, THRESHOLD = 40, 8, 32, 2000, 0.01
 MOMENTUM, CLIPNORM = 0.9, 1.0
-# Chosen once, before the comparison, on the standard configuration only (forget bias 1,
-# a probe seed that is not among the compared seeds): see NOTES_LR.
-LEARNING_RATE = 0.1
-NOTES_LR = "learning rate chosen on forget bias 1 with a separate probe seed"
+# Chosen once, before the comparison, on the standard configuration only: the fastest of
+# 0.03, 0.1, 0.3 and 1.0 for forget bias 1 on a probe seed outside the compared seeds
+# (updates to solve: none within 2,000, 1,400, 900 and 750).
+LEARNING_RATE = 1.0
+NOTES_LR = ("learning rate 1.0 was chosen before the comparison, as the fastest of 0.03, 0.1, "
+            "0.3 and 1.0 for forget bias 1 on a probe seed outside the compared ones (0.03 did "
+            "not solve it within 2,000 updates)")
 
 
 def _initial_flow(bias: float, T: int, seed: int) -> float:
@@ -111,6 +114,10 @@ def _plot_forget_bias(result: ReproResult, ax) -> None:
     citation=JOZEFOWICZ_2015,
     lesson="05_vanishing_and_exploding_gradients",
     plot=_plot_forget_bias,
+    paper_figure="a forget-gate bias of 1 closes the gap between the LSTM and the GRU "
+    "(scores on arithmetic, XML, Penn Treebank, music)",
+    our_figure="SGD, T = 40, 6 seeds: bias 0 solved 6/6 (median 825 updates), bias 1 6/6 "
+    "(median 1,050); not reproduced",
 )
 def forget_bias_jozefowicz2015(seed: int = 0, quick: bool = False, progress: bool = False):
     """Forget bias 0 against 1, same seeds, SGD with momentum; see the module docstring."""
@@ -164,13 +171,20 @@ def forget_bias_jozefowicz2015(seed: int = 0, quick: bool = False, progress: boo
              f"{flow[0.0]:.1e} / {flow[1.0]:.1e}"),
         ],
         notes=(
-            f"This miniature {reproduced} the criterion. Plain SGD with momentum replaces the "
-            "Adam of the earlier version (with Adam both biases solved every seed at T = 25), "
-            f"and T = {T_LAG} makes the first marker lie 20 to 39 steps back. The "
-            f"{NOTES_LR}. Jozefowicz et al. measured scores on language, XML, arithmetic and "
-            "music with large networks and a hyperparameter search per architecture; counting "
-            "solved seeds on the adding problem is our own, miniature measure. The quick "
-            f"setting runs 3 seeds instead of 6, with the same {UPDATES}-update budget."
+            f"This miniature {reproduced} the criterion. What was tried: (1) Adam with learning "
+            "rate 0.01 at T = 25 (the earlier version): both biases solved every seed in a few "
+            "hundred updates; (2) this version, plain SGD with momentum 0.9 and clipping at norm "
+            f"1 at T = {T_LAG}, where the first marker lies 20 to 39 steps back and the error "
+            "reaching lag 39 at initialisation is more than 10^5 times smaller with bias 0 than "
+            f"with bias 1. The {NOTES_LR}. Even so, bias 0 solved as many seeds as bias 1, and "
+            "about as fast. A plausible reason, not proven here: the second marker is at most "
+            "19 steps back, so both arms get a usable gradient from it; once a cell has learned "
+            "to write and hold a value, training raises its forget gate by itself, and the "
+            "first marker follows. Jozefowicz et al. measured scores on language, XML, "
+            "arithmetic and music with large networks and a hyperparameter search per "
+            "architecture; counting solved seeds on the adding problem is our own, miniature "
+            f"measure. The quick setting runs 3 seeds instead of 6, with the same {UPDATES}-"
+            "update budget."
         ),
         curves={"T": T_LAG, "budget": UPDATES,
                 "solved_at": {str(b): [r["solved_at"] for r in rs] for b, rs in results.items()}},

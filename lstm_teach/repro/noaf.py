@@ -63,10 +63,13 @@ TEST_LENGTH = 1000
 
 @register(
     "noaf-greff2017",
-    title="NOAF: without tanh on the output, an LSTM predicts a never-reset stream worse",
+    title="NOAF (no tanh on the output) against vanilla on never-reset Reber streams",
     citation=GREFF_2017,
     lesson="07_lstm_variants",
     plot=_plot_accuracy,
+    paper_figure="NOAF significantly worse than vanilla on all three datasets",
+    our_figure="never-reset Reber streams, 8 seeds: NOAF worse on 2/8, median test "
+    "cross-entropy 0.08x vanilla's; not reproduced",
 )
 def noaf(seed: int = 0, quick: bool = False, progress: bool = False):
     """Vanilla against NOAF on long never-reset Reber streams; see the module docstring."""
@@ -104,10 +107,17 @@ def noaf(seed: int = 0, quick: bool = False, progress: bool = False):
              f"{np.median(acc['vanilla']):.3f} / {np.median(acc['NOAF']):.3f}"),
         ],
         notes=(
-            f"This miniature {verdict} the criterion. One small task, one shared learning "
-            "rate for both variants, where Greff et al. tuned every variant by random search "
-            "on speech, handwriting and music. The quick setting trains 400 updates on 5 "
-            "seeds instead of 1,000 on 8; both test on 1,000-step streams."
+            f"This miniature {verdict} the criterion. On this task NOAF is usually *better* "
+            "than vanilla, not worse: on most seeds its test cross-entropy is several times "
+            "lower, because h = o c passes the cell's value to the readout without squashing "
+            "it. It is worse on a minority of seeds, once catastrophically: there an integrating "
+            "cell drifts on the never-reset stream and its raw value reaches the output, which "
+            "is the paper's explanation (the output activation is needed when the cell state is "
+            "unbounded). So the mechanism appears, but as an occasional failure, not as the "
+            "consistent loss Greff et al. found on speech, handwriting and music, where every "
+            "variant had its own random hyperparameter search. One small task and one shared "
+            "learning rate cannot show that. The quick setting trains 400 updates on 5 seeds "
+            "instead of 1,000 on 8; both test on 1,000-step streams."
         ),
         curves={"accuracy": loss, "title": "Vanilla vs NOAF: test cross-entropy per seed",
                 "ylabel": "mean sigmoid cross-entropy on 1,000-step streams (nats)"},
