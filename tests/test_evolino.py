@@ -83,3 +83,18 @@ def test_free_run_fitness_and_input_checks():
         ev.evolve(series, pop_size=3)
     with pytest.raises(ValueError, match="too short"):
         ev.evolve(series[:30])
+
+
+def test_burst_mutation_restarts_around_the_best_network_and_is_checked():
+    series = tasks.superimposed_sines(150, 1)
+    common = dict(n_cells=3, pop_size=4, generations=8, trials=1, fitness="free_run",
+                  horizon=20, n_starts=2, rng=1)
+    plain = ev.evolve(series, **common)
+    burst = ev.evolve(series, burst_after=1, **common)
+    assert len(burst.best_error) == len(plain.best_error) == 9
+    assert burst.best_error != plain.best_error  # the restarts change the search
+    # the returned network is the best one seen, also across restarts
+    errors, _ = ev._score_free_run(series, [burst.params], 20, 20, 2)
+    assert np.isclose(errors[0], min(burst.best_error), rtol=1e-10)
+    with pytest.raises(ValueError, match="burst_after"):
+        ev.evolve(series, burst_after=0, **common)

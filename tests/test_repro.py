@@ -36,8 +36,17 @@ REQUIRED = {
 }
 # A miniature that does not reproduce its paper is reported as such (see its notes);
 # everything else must pass. New reproductions are expected to pass unless listed here.
-EXPECTED_NOT_TO_PASS = {"forget-bias-jozefowicz2015", "timing-gers2002"}
+EXPECTED_NOT_TO_PASS = {"forget-bias-jozefowicz2015", "timing-gers2002",
+                        "evolino-sines-schmidhuber2007", "noaf-greff2017"}
 QUICK_CPU_SECONDS = 15.0
+# The faithful miniatures of issue 20 may use up to 60 s of CPU in the quick setting (and
+# 5 minutes in the default one); they are marked slow.
+QUICK_CPU_SECONDS_BY_NAME = {
+    "forget-bias-jozefowicz2015": 60.0,
+    "timing-gers2002": 60.0,
+    "evolino-sines-schmidhuber2007": 60.0,
+    "noaf-greff2017": 60.0,
+}
 
 
 # --------------------------------------------------------------------------------------
@@ -69,13 +78,17 @@ def test_the_registry_holds_every_reproduction_of_lessons_04_and_05():
         assert r.plot is not None, f"{r.name} has no figure"
 
 
-@pytest.mark.parametrize("name", repro.names())
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.slow) if n in QUICK_CPU_SECONDS_BY_NAME else n
+    for n in repro.names()
+])
 def test_every_reproduction_runs_quickly_and_reports_fully(name, quick_results):
     result, cpu = quick_results(name)
     assert isinstance(result, ReproResult)
     assert result.name == name and result.quick is True and result.seed == 0
     assert result.title == repro.get(name).title and result.citation
-    assert cpu < QUICK_CPU_SECONDS, f"{name} used {cpu:.1f} s of CPU in quick mode"
+    budget = QUICK_CPU_SECONDS_BY_NAME.get(name, QUICK_CPU_SECONDS)
+    assert cpu < budget, f"{name} used {cpu:.1f} s of CPU in quick mode (budget {budget} s)"
     assert result.criterion and result.paper and result.measured and result.table
     assert all(len(row) == 3 for row in result.table)
     assert result.passed is (name not in EXPECTED_NOT_TO_PASS), result.notes
@@ -128,18 +141,74 @@ def test_adding_1997_quick_setting_says_it_is_shorter(quick_results):
     assert result.paper["training_sequences_until_stop"] == 74_000
 
 
-def test_forget_bias_miniature_reports_its_failure_honestly(quick_results):
+@pytest.mark.slow
+def test_forget_bias_under_sgd_reports_its_failure_honestly(quick_results):
     result = quick_results("forget-bias-jozefowicz2015")[0]
     m = result.measured
-    seeds = result.settings["seeds"]
+    assert result.settings["optimizer"].startswith("SGD(") and result.settings["T"] == 40
     # the mechanism is there at initialisation ...
-    flow = m["initial_error_flow_at_lag_24"]
-    assert flow["bias 1"] > 100 * flow["bias 0"]
-    # ... but both biases solve every seed, so the criterion is not met, and it says so
-    assert m["solved"] == {"bias 0": seeds, "bias 1": seeds}
+    flow = m["initial_error_flow_at_lag_39"]
+    assert flow["bias 1"] > 1e4 * flow["bias 0"]
+    # ... but under SGD too both biases solve every seed, so the criterion is not met
+    assert m["solved"] == {"bias 0": 3, "bias 1": 3}
+    assert max(m["test_mse"]["bias 0"] + m["test_mse"]["bias 1"]) < 0.01
     assert not result.passed
-    assert "does NOT reproduce" in result.notes
+    assert "does NOT reproduce" in result.notes and "Adam" in result.notes
     assert "bias 0 solves at most 1/3" in result.criterion  # the criterion was not loosened
+
+
+@pytest.mark.slow
+def test_timing_with_one_cell_reports_that_neither_arm_learned(quick_results):
+    result = quick_results("timing-gers2002")[0]
+    assert result.settings["cells"] == 1 and len(result.settings["seeds"]) == 3
+    exact = result.measured["fraction_exact"]
+    assert result.measured["seeds_solved"] == {"peepholes": 0, "no peepholes": 0}
+    assert max(exact["peepholes"] + exact["no peepholes"]) < 0.5
+    assert not result.passed and "does NOT reproduce" in result.notes
+    assert result.criterion.startswith("every peephole seed solves the task")
+
+
+@pytest.mark.slow
+def test_evolino_free_run_criterion_is_checked_on_unseen_steps(quick_results):
+    result = quick_results("evolino-sines-schmidhuber2007")[0]
+    m = result.measured
+    assert result.settings["fitness"] == "free_run" and result.settings["test_steps"] == 100
+    assert len(m["free_run_mse"]) == 3
+    assert m["successes"] == sum(v < 0.01 for v in m["free_run_mse"])
+    assert result.passed is (m["successes"] >= 2)
+    assert "at least 2 of 3 seeds" in result.criterion
+    # evolution improved the free-run fitness of the best network on every seed ...
+    assert all(best < first for first, best in m["fitness_generation_0_vs_best"])
+    # ... but the free runs on unseen steps drift away: worse than predicting 0 (MSE ~0.25)
+    assert m["successes"] == 0 and min(m["free_run_mse"]) > 0.2
+    assert not result.passed and "does NOT reproduce" in result.notes
+
+
+@pytest.mark.slow
+def test_noaf_is_usually_better_here_and_fails_on_one_seed(quick_results):
+    result = quick_results("noaf-greff2017")[0]
+    m = result.measured
+    loss = m["test_cross_entropy"]
+    assert len(loss["vanilla"]) == len(loss["NOAF"]) == 5
+    assert result.settings["test_stream_length"] == 1000
+    assert m["seeds_where_noaf_is_worse"] == sum(
+        n > v for n, v in zip(loss["NOAF"], loss["vanilla"], strict=True))
+    assert m["seeds_where_noaf_is_worse"] < 4 and m["median_ratio"] < 1  # not consistently worse
+    assert max(loss["NOAF"]) > 10 * max(loss["vanilla"])  # but one seed fails badly
+    assert not result.passed and "does NOT reproduce" in result.notes
+    assert "at least 4 of 5 seeds" in result.criterion
+
+
+def test_repro_list_shows_the_papers_figure_beside_ours(capsys):
+    assert repro.cli_list(SimpleNamespace(json=None)) == 0
+    printed = capsys.readouterr().out
+    for name in ("forget-bias-jozefowicz2015", "timing-gers2002",
+                 "evolino-sines-schmidhuber2007", "noaf-greff2017"):
+        r = repro.get(name)
+        assert r.paper_figure and r.our_figure
+        assert f"paper: {r.paper_figure}" in printed and f"ours:  {r.our_figure}" in printed
+        # the recorded figure says whether the default setting met the criterion
+        assert ("not reproduced" in r.our_figure) is (name in EXPECTED_NOT_TO_PASS)
 
 
 def test_gamma_equivalence_is_exact_to_rounding(quick_results):
@@ -252,6 +321,7 @@ def test_cli_list_prints_every_name_and_writes_json(tmp_path, capsys):
     listed = json.loads(out.read_text())
     assert {item["name"] for item in listed} == set(repro.names())
     assert all(item["citation"] for item in listed)
+    assert all("paper_figure" in item and "our_figure" in item for item in listed)
 
 
 def test_cli_run_writes_json_and_plot_and_exits_zero_when_passed(tmp_path, capsys):

@@ -266,7 +266,8 @@ def _score_free_run(series, nets, washout, horizon, n_starts):
 def evolve(series, n_cells: int = 6, pop_size: int = 16, generations: int = 20, trials: int = 3,
            fitness: str = "one_step", washout: int = 20, fit_fraction: float = 0.6,
            horizon: int = 40, n_starts: int = 4, init_scale: float = 0.5,
-           mutation_scale: float = 0.05, rng=None) -> EvolinoResult:
+           mutation_scale: float = 0.05, burst_after: int | None = None,
+           burst_scale: float = 0.1, rng=None) -> EvolinoResult:
     """Evolino with enforced subpopulations, on predicting or generating a time series.
 
     Parameters
@@ -296,6 +297,12 @@ def evolve(series, n_cells: int = 6, pop_size: int = 16, generations: int = 20, 
         For ``"free_run"``.
     init_scale, mutation_scale : float
         Scale of the initial uniform weights and of the Cauchy mutations.
+    burst_after : int, optional
+        ESP's *burst mutation*: when the best network has not improved for
+        this many generations, every subpopulation is rebuilt around the best
+        network's genome for its cell (one exact copy plus Cauchy-perturbed
+        copies of scale ``burst_scale``). None (the default) turns it off.
+    burst_scale : float
     rng : np.random.Generator or int
 
     Returns
@@ -308,6 +315,8 @@ def evolve(series, n_cells: int = 6, pop_size: int = 16, generations: int = 20, 
     S = check_positive_int("pop_size", pop_size)
     if S < 4:
         raise ValueError(f"pop_size must be at least 4 (a quarter must survive); got {S}")
+    if burst_after is not None:
+        burst_after = check_positive_int("burst_after", burst_after)
     rng = as_rng(rng)
     G = genome_size(1, H)
     check_choice("fitness", fitness, ("one_step", "free_run"))
@@ -324,7 +333,7 @@ def evolve(series, n_cells: int = 6, pop_size: int = 16, generations: int = 20, 
 
     pops = rng.uniform(-init_scale, init_scale, size=(H, S, G))
     result = EvolinoResult(params={}, readout=np.zeros((H + 1, 1)))
-    best_ever = np.inf
+    best_ever, best_genomes, stalled = np.inf, None, 0
     for _generation in range(generations + 1):
         # every individual joins `trials` networks: column k of a random permutation per cell
         picks = np.stack([np.concatenate([rng.permutation(S) for _ in range(trials)])
@@ -336,8 +345,17 @@ def evolve(series, n_cells: int = 6, pop_size: int = 16, generations: int = 20, 
         result.mean_error.append(float(np.median(errors)))
         n_best = int(errors.argmin())
         if errors[n_best] < best_ever:
-            best_ever = errors[n_best]
+            best_ever, stalled = errors[n_best], 0
             result.params, result.readout = nets[n_best], readouts[n_best]
+            best_genomes = pops[np.arange(H), picks[:, n_best]].copy()  # (H, G)
+        else:
+            stalled += 1
+        if burst_after is not None and stalled >= burst_after:
+            # burst mutation: restart every subpopulation around the best network's cells
+            noise = burst_scale * rng.standard_cauchy((H, S - 1, G)).clip(-20, 20)
+            pops = np.concatenate([best_genomes[:, None], best_genomes[:, None] + noise], axis=1)
+            stalled = 0
+            continue
         # fitness of an individual: mean error of the networks it joined
         credit = np.zeros((H, S))
         np.add.at(credit, (np.repeat(np.arange(H), picks.shape[1]), picks.ravel()),
