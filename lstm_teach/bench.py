@@ -29,9 +29,9 @@ import time
 
 import numpy as np
 
-from . import _runtime
-from .init import init_lstm
-from .lstm import lstm_backward, lstm_forward
+from .core.init import init_lstm
+from .kernels import _runtime  # noqa: F401  (reports the malloc setting)
+from .kernels.lstm import lstm_backward, lstm_forward
 
 BUDGETS = {
     "torch_ratio_float64": 1.0,

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from lstm_teach import layers, optim, regularizers
-from lstm_teach.gradcheck import check_gradients
-from lstm_teach.model import (
+from lstm_teach.concise.model import (
     Callback,
     EarlyStopping,
     LambdaCallback,
@@ -19,6 +18,7 @@ from lstm_teach.model import (
     TrainingDivergedError,
     load_model,
 )
+from lstm_teach.core.gradcheck import check_gradients
 
 
 def _toy_regression(rng, n=64, T=6, D=2):
@@ -480,8 +480,8 @@ def test_stateful_validation_neither_uses_nor_overwrites_the_training_state():
     """Validation is a separate stream: a different batch size must not crash fit, and the
     carried training state after fit equals the one without validation."""
     from lstm_teach import layers
-    from lstm_teach.model import Sequential
-    from lstm_teach.optim import SGD
+    from lstm_teach.concise.model import Sequential
+    from lstm_teach.concise.optim import SGD
 
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((8, 5, 3)), rng.standard_normal((8, 1))

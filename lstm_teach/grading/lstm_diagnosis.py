@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import activations
-from ..gradcheck import numerical_gradient, rel_error
-from ..lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
+from ..core import activations
+from ..core.gradcheck import numerical_gradient, rel_error
+from ..core.lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
 from .feedback import Incorrect, call_learner, close, compare, unpack
 
 GATES = ("i", "f", "g", "o")
@@ -90,14 +90,15 @@ def step_fixture(seed: int = 0, B: int = 3, D: int = 5, H: int = 4) -> dict:
 
 
 def step_cache(x, h_prev, c_prev, params) -> dict:
-    """The dict cache of one step, as the exercises define it.
+    """The dict cache of one step, as the exercises define it: the reference's step cache.
 
     Keys: ``x`` (B, D), ``h_prev``, ``c_prev`` (B, H), the gates ``i``, ``f``,
-    ``g``, ``o`` (B, H), the new cell state ``c`` (B, H) and ``params``.
+    ``g``, ``o`` (B, H), the new cell state ``c`` (B, H) and ``params``: the
+    fields of :class:`lstm_teach.core.lstm.LSTMStepCache` by the same names.
     """
-    h, c, cache = lstm_step_forward(x, h_prev, c_prev, params)
-    gates = {k: v[:, 0].copy() for k, v in cache.gates.items()}
-    return {"x": x, "h_prev": h_prev, "c_prev": c_prev, **gates, "c": c, "params": params}
+    step = lstm_step_forward(x, h_prev, c_prev, params)[2]
+    fields = ("x", "h_prev", "c_prev", *GATES, "c")
+    return {**{k: getattr(step, k).copy() for k in fields}, "params": params}
 
 
 # --------------------------------------------------------------------------- forward

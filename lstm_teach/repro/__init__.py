@@ -80,7 +80,7 @@ from typing import Any
 
 import numpy as np
 
-from ..utils import is_quick
+from ..core.utils import is_quick
 
 __all__ = [
     "ReproResult",

@@ -17,10 +17,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .. import init as init_module
-from .. import losses
-from ..lstm import LSTMConfig, lstm_backward, lstm_forward
-from ..rnn import rnn_backward, rnn_forward
+from ..core import init as init_module
+from ..core import losses
+from ..core.errors import NonFiniteError
+from ..core.lstm_config import LSTMConfig
+from ..core.rnn import rnn_backward, rnn_forward
+from ..kernels.lstm import lstm_backward, lstm_forward
 
 # --------------------------------------------------------------------------------------
 # a recurrent layer plus a linear readout of its last hidden state
@@ -190,9 +192,7 @@ def train(
                     break
                 try:
                     grads = net.backward(dout, state)
-                except ValueError as exc:  # the core refuses an overflowing gradient
-                    if "non-finite" not in str(exc):
-                        raise
+                except NonFiniteError:  # the core refuses an overflowing gradient
                     diverged = True
                     break
             norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
