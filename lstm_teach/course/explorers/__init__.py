@@ -3,9 +3,9 @@
 Each explorer has three layers, so that everything except the wiring runs
 without a browser, and without ipywidgets installed:
 
-1. a **compute function** (``iir_explorer_data``, ``spectral_radius_data``,
-   ``gate_explorer_data``, ``gate_monitor_data``): plain numbers in, a dict of
-   arrays out;
+1. a **compute function** (``iir_explorer_data``, ``gamma_explorer_data``,
+   ``spectral_radius_data``, ``gate_explorer_data``, ``gate_monitor_data``): plain
+   numbers in, a dict of arrays out;
 2. a **draw function** (``draw_iir_explorer``, ...): that dict in, a
    matplotlib Figure out;
 3. a **builder** (``iir_explorer()``, ...) returning an ``Explorer``, a
@@ -15,7 +15,7 @@ without a browser, and without ipywidgets installed:
    ``.controls`` (name -> widget), so a test can set
    ``explorer.controls["w"].value = 0.5`` and read what was recomputed.
 
-(1) and (2) live in one module per explorer (:mod:`.iir`, :mod:`.spectral`,
+(1) and (2) live in one module per explorer (:mod:`.iir`, :mod:`.gamma`, :mod:`.spectral`,
 :mod:`.gates`, :mod:`.monitor`) and are imported here at once; the builders
 live in :mod:`.widgets`, which imports ipywidgets, and are imported the first
 time one of them is used.
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
+from .gamma import draw_gamma_explorer, gamma_explorer_data
 from .gates import (
     GATE_PRESETS,
     SATURATED_BIAS,
@@ -52,7 +53,8 @@ from .spectral import draw_spectral_radius, spectral_radius_data
 
 # The builders need ipywidgets; they are imported from .widgets on first use.
 _BUILDERS = ("Explorer", "GateMonitor", "gate_explorer", "iir_explorer",
-             "spectral_radius_explorer", "SLIDER_STYLE", "SLIDER_LAYOUT", "widgets")
+             "spectral_radius_explorer", "gamma_explorer", "SLIDER_STYLE", "SLIDER_LAYOUT",
+             "widgets")
 
 
 def __getattr__(name):
@@ -68,12 +70,14 @@ __all__ = [
     "MONITOR_LABELS",
     "SATURATED_BIAS",
     "SIGNALS",
+    "draw_gamma_explorer",
     "draw_gate_explorer",
     "draw_gate_monitor",
     "draw_iir_explorer",
     "draw_spectral_radius",
     "figure_png",
     "fixed_gate_cell",
+    "gamma_explorer_data",
     "frozen_gate_params",
     "gate_bias",
     "gate_explorer_data",
@@ -82,5 +86,5 @@ __all__ = [
     "iir_explorer_data",
     "make_signal",
     "spectral_radius_data",
-    *_BUILDERS[:5],
+    *_BUILDERS[:6],
 ]

@@ -29,6 +29,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ...core._checks import check_choice, check_positive_int
+from .gamma import draw_gamma_explorer, gamma_explorer_data
 from .gates import GATE_PRESETS, draw_gate_explorer, gate_explorer_data
 from .iir import draw_iir_explorer, iir_explorer_data
 from .monitor import draw_gate_monitor, figure_png, gate_monitor_data
@@ -160,6 +161,22 @@ def iir_explorer(w: float = 0.8, b: float = 1.0, signal: str = "step", n: int = 
         title="The first-order IIR filter",
     )
 
+
+
+def gamma_explorer(K: int = 4, mu: float = 0.3, signal: str = "impulse", n: int = 60) -> Explorer:
+    """Sliders for the number of taps ``K`` and for ``mu``; shows the gamma kernels and the taps."""
+    controls = {
+        "K": widgets.IntSlider(value=K, min=1, max=8, description="taps K", style=SLIDER_STYLE,
+                               layout=SLIDER_LAYOUT),
+        "mu": _float_slider("mu (feedback 1 - mu)", mu, 0.05, 1.0),
+        "signal": _dropdown("input signal", SIGNALS, signal),
+    }
+    return Explorer(
+        controls,
+        lambda **v: gamma_explorer_data(n=n, **v),
+        draw_gamma_explorer,
+        title="The gamma memory: a chain of leaky integrators",
+    )
 
 
 def spectral_radius_explorer(
