@@ -16,7 +16,7 @@ import sys
 import time
 
 from lstm_teach import layers, optim, tasks
-from lstm_teach.model import Sequential
+from lstm_teach.concise.model import Sequential
 
 T, BATCH, N_TRAIN, TIME_LIMIT_S = 50, 64, 6400, 30.0
 

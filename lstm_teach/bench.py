@@ -29,9 +29,10 @@ import time
 
 import numpy as np
 
-from . import _runtime
-from .init import init_lstm
-from .lstm import lstm_backward, lstm_forward
+from .core import lstm as reference_lstm
+from .core.init import init_lstm
+from .kernels import _runtime  # noqa: F401  (reports the malloc setting)
+from .kernels import lstm as kernel_lstm
 
 BUDGETS = {
     "torch_ratio_float64": 1.0,
@@ -89,23 +90,27 @@ def _paired_ratio(num: list[float], den: list[float]) -> float:
     return statistics.median(a / b for a, b in zip(num, den, strict=True))
 
 
-def numpy_lstm_pass(B, T, D, H, dtype=np.float64, seed=0):
-    """A callable running one forward+backward of :func:`lstm_forward` / :func:`lstm_backward`."""
+def numpy_lstm_pass(B, T, D, H, dtype=np.float64, seed=0, impl="kernel"):
+    """A callable running one forward+backward of the kernel (``impl="kernel"``) or of the
+    readable reference (``impl="reference"``)."""
+    lstm = {"kernel": kernel_lstm, "reference": reference_lstm}[impl]
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((B, T, D)).astype(dtype)
     params = {k: v.astype(dtype) for k, v in init_lstm(D, H, rng=rng).items()}
     dhs = rng.standard_normal((B, T, H)).astype(dtype)
 
     def run():
-        _, cache = lstm_forward(x, params)
-        lstm_backward(dhs, cache)
+        _, cache = lstm.lstm_forward(x, params)
+        lstm.lstm_backward(dhs, cache)
 
     return run
 
 
-def numpy_lstm_timings(B, T, D, H, dtype=np.float64, repeats=5, seed=0) -> list[float]:
-    """Seconds per forward+backward pass of :func:`lstm_forward` / :func:`lstm_backward`."""
-    return _timings(numpy_lstm_pass(B, T, D, H, dtype, seed), repeats)
+def numpy_lstm_timings(B, T, D, H, dtype=np.float64, repeats=5, seed=0,
+                       impl="kernel") -> list[float]:
+    """Seconds per forward+backward pass of the kernel (or the reference, see
+    :func:`numpy_lstm_pass`)."""
+    return _timings(numpy_lstm_pass(B, T, D, H, dtype, seed, impl), repeats)
 
 
 def torch_lstm_pass(B, T, D, H, dtype="float64", seed=0):
@@ -168,8 +173,13 @@ def run_benchmarks(quick: bool = False) -> dict:
         theirs = torch_lstm_pass(*mid, dtype=dtype)
         if theirs is not None:
             fns["torch"] = theirs
+        if dtype == "float64":  # the readable reference, as a ratio to the kernel
+            fns["reference"] = numpy_lstm_pass(*mid, dtype=np.dtype(dtype), impl="reference")
         times = _interleaved(fns, rounds)
         res[f"mid_{dtype}_ms"] = _summary(times["numpy"])
+        if "reference" in times:
+            res[f"reference_mid_{dtype}_ms"] = _summary(times["reference"])
+            res[f"reference_ratio_mid_{dtype}"] = _paired_ratio(times["reference"], times["numpy"])
         if theirs is not None:
             res[f"torch_mid_{dtype}_ms"] = _summary(times["torch"])
             res[f"torch_ratio_{dtype}"] = _paired_ratio(times["numpy"], times["torch"])
@@ -194,6 +204,9 @@ def run_benchmarks(quick: bool = False) -> dict:
     B, T, D, H = 1, 200, 1, 16
     small = numpy_lstm_timings(B, T, D, H, repeats=reps * 3)
     res["us_per_step_small"] = statistics.median(small) / T * 1e6
+    times = _interleaved({"reference": numpy_lstm_pass(B, T, D, H, impl="reference"),
+                          "kernel": numpy_lstm_pass(B, T, D, H)}, rounds, settle=0.0)
+    res["reference_ratio_small"] = _paired_ratio(times["reference"], times["kernel"])
 
     verdicts = {}
     for key, limit in BUDGETS.items():
@@ -238,6 +251,12 @@ def format_report(res: dict) -> str:
         f"  B=1 T=200 D=1 H=16 float64: {res['us_per_step_small']:.1f} us per time step "
         "(forward+backward) [budget <= 20]"
     )
+    if "reference_ratio_mid_float64" in res:
+        lines.append(
+            f"  readable reference (lt.lstm_*) / kernel (lt.kernels.lstm_*), float64: "
+            f"{res['reference_ratio_mid_float64']:.1f}x at B=32 T=100 D=32 H=128, "
+            f"{res['reference_ratio_small']:.1f}x at B=1 T=200 D=1 H=16 (reported, no budget)"
+        )
     if "page_faults_per_pass_mid_float64" in res:
         lines.append(
             f"  page faults per mid float64 pass: {res['page_faults_per_pass_mid_float64']:.0f} "

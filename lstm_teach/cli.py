@@ -82,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 0
+    from .kernels._runtime import keep_freed_memory
+
+    keep_freed_memory()  # the command line runs kernels for long: reuse freed memory
     return int(args.func(args) or 0)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lstm_teach import activations
-from lstm_teach.gradcheck import numerical_gradient, rel_error
+from lstm_teach.core.gradcheck import numerical_gradient, rel_error
 
 NAMES = ["sigmoid", "tanh", "identity", "hard_sigmoid", "relu"]
 

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from lstm_teach import _runtime, bench
+from lstm_teach import bench
 
 
 def test_flop_count_matches_the_six_matmuls():
@@ -19,6 +19,7 @@ def test_flop_count_matches_the_six_matmuls():
 def test_timings_run_and_report_formats():
     times = bench.numpy_lstm_timings(2, 5, 3, 4, repeats=2)
     assert len(times) == 2 and all(t > 0 for t in times)
+    assert len(bench.numpy_lstm_timings(2, 5, 3, 4, repeats=1, impl="reference")) == 1
     fake = {
         "numpy": np.__version__,
         "torch": None,
@@ -28,9 +29,12 @@ def test_timings_run_and_report_formats():
         "lstm_gflops_large": 60.0,
         "matmul_fraction_large": 0.6,
         "us_per_step_small": 11.0,
+        "reference_ratio_mid_float64": 1.6,
+        "reference_ratio_small": 17.25,
         "verdicts": {"matmul_fraction_large": "ok"},
     }
     text = bench.format_report(fake)
+    assert "1.6x at B=32 T=100 D=32 H=128, 17.2x at B=1" in text
     assert "60% of this machine's matmul" in text
     assert "11.0 us per time step" in text
 
@@ -45,21 +49,38 @@ def test_interleaved_timing_alternates_and_pairs_rounds():
     assert bench._paired_ratio([2.0, 6.0, 3.0], [1.0, 2.0, 3.0]) == 2.0
 
 
-def test_repeated_passes_reuse_memory_instead_of_page_faulting():
-    """``import lstm_teach`` keeps freed memory (glibc); without it every pass page-faults.
+_FAULTS = (
+    "import sys; from lstm_teach import bench; from lstm_teach.kernels import _runtime; "
+    "tuned = _runtime.keep_freed_memory() if sys.argv[1] == 'on' else False; "
+    "print(tuned, bench.page_faults_per_pass(32, 100, 32, 128))"
+)
+
+
+def _faults(mode, **env):
+    out = subprocess.run([sys.executable, "-c", _FAULTS, mode], env=dict(os.environ, **env),
+                         capture_output=True, text=True, check=True).stdout.split()
+    return out[0] == "True", float(out[1])
+
+
+def test_keeping_freed_memory_stops_page_faults():
+    """With the setting, repeated passes reuse memory; without it every pass page-faults.
 
     At this shape a pass allocates ~20 MB; with glibc's defaults that cost about
     4,000 page faults per pass on every call.
     """
-    if not _runtime.STATUS["malloc_tuned"]:
-        pytest.skip("malloc tuning not applied here (not glibc, or turned off by the environment)")
-    assert bench.page_faults_per_pass(32, 100, 32, 128) < 100
+    tuned, with_tuning = _faults("on")
+    if not tuned:
+        pytest.skip("malloc tuning not available here (not glibc)")
+    _, without = _faults("off")
+    assert with_tuning < 100
+    assert without > 10 * max(with_tuning, 100)
 
 
-def test_malloc_tuning_can_be_turned_off():
-    env = dict(os.environ, LSTM_TEACH_TUNE="0")
-    out = subprocess.run(
-        [sys.executable, "-c", "import lstm_teach; print(lstm_teach._runtime.STATUS)"],
-        env=env, capture_output=True, text=True, check=True,
-    ).stdout
-    assert "'malloc_tuned': False" in out
+def test_import_changes_nothing_and_the_setting_can_be_turned_off():
+    code = ("import lstm_teach, lstm_teach.kernels as k; print(k._runtime.STATUS['malloc_tuned'], "
+            "k.keep_freed_memory())")
+    run = lambda **env: subprocess.run(  # noqa: E731
+        [sys.executable, "-c", code], env=dict(os.environ, **env),
+        capture_output=True, text=True, check=True).stdout.split()
+    assert run(LSTM_TEACH_TUNE="0") == ["False", "False"]
+    assert run()[0] == "False"  # import lstm_teach alone leaves malloc alone

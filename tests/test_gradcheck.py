@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lstm_teach.gradcheck import check_gradients, numerical_gradient, rel_error
+from lstm_teach.core.gradcheck import check_gradients, numerical_gradient, rel_error
 
 
 def test_numerical_gradient_of_known_functions():

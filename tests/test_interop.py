@@ -171,9 +171,11 @@ def _torch_run(module, x, h0c0, G, gT):
 
 
 @pytest.mark.torch
+@pytest.mark.parametrize("impl", ["reference", "kernel"])
 @pytest.mark.parametrize("with_state", [False, True], ids=["zero-state", "initial-state"])
-def test_matches_torch_lstm_float64(rng, with_state):
-    """Outputs and every gradient agree with torch.nn.LSTM(batch_first=True) to 1e-10."""
+def test_matches_torch_lstm_float64(rng, with_state, impl):
+    """Outputs and every gradient agree with torch.nn.LSTM(batch_first=True) to 1e-10,
+    for the readable reference (lt.lstm_*) and for the kernel (lt.kernels.lstm_*)."""
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
     B, T, D, H = 3, 7, 4, 5
@@ -186,8 +188,9 @@ def test_matches_torch_lstm_float64(rng, with_state):
 
     out, cT, dx_ref, dstate_ref, g = _torch_run(module, x, state, G, gT)
     h0, c0 = state if with_state else (None, None)
-    hs, cache = lt.lstm_forward(x, params, h0=h0, c0=c0)
-    dx, dh0, dc0, grads = lt.lstm_backward(G, cache, dcT=gT)
+    lstm = lt if impl == "reference" else lt.kernels
+    hs, cache = lstm.lstm_forward(x, params, h0=h0, c0=c0)
+    dx, dh0, dc0, grads = lstm.lstm_backward(G, cache, dcT=gT)
 
     assert np.max(np.abs(hs - out)) < 1e-10
     assert np.max(np.abs(cache.cT - cT)) < 1e-10

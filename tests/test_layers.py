@@ -8,7 +8,7 @@ import pytest
 
 import lstm_teach as lt
 from lstm_teach import layers, regularizers
-from lstm_teach.gradcheck import check_gradients
+from lstm_teach.core.gradcheck import check_gradients
 
 
 def _built(layer, shape, seed=0):
@@ -56,7 +56,7 @@ def test_default_lstm_layer_has_the_weights_of_init_lstm():
 def test_lstm_layer_output_is_the_core_output(rng, return_sequences):
     x = rng.standard_normal((4, 6, 3))
     layer = _built(layers.LSTM(5, return_sequences=return_sequences), (6, 3))
-    hs, _ = lt.lstm_forward(x, layer.params)
+    hs, _ = lt.kernels.lstm_forward(x, layer.params)
     out = layer(x)
     expected = hs if return_sequences else hs[:, -1]
     np.testing.assert_array_equal(out, expected)
@@ -68,7 +68,7 @@ def test_return_state_gives_the_final_h_and_c(rng):
     x = rng.standard_normal((2, 5, 3))
     layer = _built(layers.LSTM(4, return_state=True), (5, 3))
     out, h, c = layer(x)
-    _, cache = lt.lstm_forward(x, layer.params)
+    _, cache = lt.kernels.lstm_forward(x, layer.params)
     np.testing.assert_array_equal(h, cache.hT)
     np.testing.assert_array_equal(c, cache.cT)
     np.testing.assert_array_equal(out, h)
@@ -77,7 +77,7 @@ def test_return_state_gives_the_final_h_and_c(rng):
     dx = layer.backward((dout, dh, dc))
     dhs = np.zeros((2, 5, 4))
     dhs[:, -1] = dout + dh
-    dx_ref, _, _, grads_ref = lt.lstm_backward(dhs, cache, dcT=dc)
+    dx_ref, _, _, grads_ref = lt.kernels.lstm_backward(dhs, cache, dcT=dc)
     np.testing.assert_allclose(dx, dx_ref, rtol=1e-13)
     np.testing.assert_allclose(layer.grads["U"], grads_ref["U"], rtol=1e-13)
 
@@ -87,11 +87,11 @@ def test_initial_state_and_its_gradient(rng):
     h0, c0 = rng.standard_normal((2, 2, 5))
     layer = _built(layers.LSTM(5, return_sequences=True), (4, 3))
     out = layer.forward(x, initial_state=[h0, c0])
-    hs, cache = lt.lstm_forward(x, layer.params, h0, c0)
+    hs, cache = lt.kernels.lstm_forward(x, layer.params, h0, c0)
     np.testing.assert_array_equal(out, hs)
     dhs = rng.standard_normal(hs.shape)
     layer.backward(dhs)
-    _, dh0, dc0, _ = lt.lstm_backward(dhs, cache)
+    _, dh0, dc0, _ = lt.kernels.lstm_backward(dhs, cache)
     np.testing.assert_allclose(layer.initial_state_grads[0], dh0, rtol=1e-13)
     np.testing.assert_allclose(layer.initial_state_grads[1], dc0, rtol=1e-13)
     with pytest.raises(ValueError, match=r"initial_state must be a list of 2 arrays \['h', 'c'\]"):
@@ -112,7 +112,7 @@ def test_variant_config_and_flag_overrides(rng):
     cfg = lt.LSTMConfig(peepholes=True, output_activation="identity")
     layer = _built(layers.LSTM(3, config=cfg, return_sequences=True), (4, 3))
     assert layer.config == cfg and "P" in layer.weight_names
-    hs, _ = lt.lstm_forward(x, layer.params, config=cfg)
+    hs, _ = lt.kernels.lstm_forward(x, layer.params, config=cfg)
     np.testing.assert_array_equal(layer(x), hs)
     # Individual kwargs override the config they are combined with.
     nfg = layers.LSTM(3, config=cfg, forget_gate=False, activation="identity")
@@ -224,7 +224,7 @@ def test_dropout_differs_in_training_and_inference_is_deterministic(rng):
     t1 = layer(x, training=True)
     t2 = layer(x, training=True)
     assert np.abs(t1 - a).max() > 1e-3 and np.abs(t1 - t2).max() > 1e-3
-    hs, _ = lt.lstm_forward(x, layer.params)
+    hs, _ = lt.kernels.lstm_forward(x, layer.params)
     np.testing.assert_array_equal(a, hs[:, -1])
 
 
@@ -235,7 +235,7 @@ def test_input_dropout_mask_is_fixed_over_time(rng):
     mask = layer._cache[1]
     assert mask.shape == (16, 1, 6)
     assert set(np.unique(mask)) == {0.0, 2.0}  # inverted dropout: kept units scaled by 1/(1-p)
-    hs, _ = lt.lstm_forward(x * mask, layer.params)
+    hs, _ = lt.kernels.lstm_forward(x * mask, layer.params)
     np.testing.assert_array_equal(out, hs)
 
 

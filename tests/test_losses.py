@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from lstm_teach import losses
-from lstm_teach.gradcheck import numerical_gradient, rel_error
+from lstm_teach.core.gradcheck import numerical_gradient, rel_error
 
 
 def _softmax(z):

@@ -99,7 +99,7 @@ def test_sequence_equals_step_by_step(name):
     np.testing.assert_allclose(np.stack(step_hs, axis=1), hs, rtol=0, atol=1e-12)
     np.testing.assert_allclose(c, cache.cT, rtol=0, atol=1e-12)
     for name_, arr in cache.gates.items():
-        stepwise = np.concatenate([sc.gates[name_] for sc in step_caches], axis=1)
+        stepwise = np.stack([sc.gates[name_] for sc in step_caches], axis=1)
         np.testing.assert_allclose(stepwise, arr, rtol=0, atol=1e-12)
 
     dh_next, dc_next = np.zeros((B, H)), dcT
@@ -157,8 +157,8 @@ def test_forward_matches_the_textbook_equations():
             got_step = cache.step_gates(t)["ifgo".index(name)]
             np.testing.assert_array_equal(got_step, cache.gates[name][:, t])
         np.testing.assert_allclose(cache.c[:, t], c, rtol=1e-13, atol=1e-14)
-    np.testing.assert_array_equal(cache.xs, x.transpose(1, 0, 2))
-    np.testing.assert_array_equal(cache.hs_tm[1:], hs.transpose(1, 0, 2))
+    np.testing.assert_array_equal(np.stack([step.x for step in cache.steps], axis=1), x)
+    np.testing.assert_array_equal(cache.h, hs)
 
 
 def test_cache_exposes_states_and_gates_by_name():

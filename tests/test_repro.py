@@ -317,12 +317,12 @@ def test_train_stops_when_solved_and_reports_divergence(rng):
 
 
 def test_single_blas_thread_restores_the_thread_count():
-    controls = _train._openblas_controls()
+    controls = lt.kernels._runtime._openblas_controls()
     if controls is None:
         pytest.skip("numpy's OpenBLAS library was not found; the context manager is a no-op")
     get, _ = controls
     before = get()
-    with _train.single_blas_thread():
+    with lt.kernels.single_blas_thread():
         assert get() == 1
     assert get() == before
 

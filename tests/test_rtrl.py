@@ -29,8 +29,8 @@ def _problem(rng, config, B=2, T=20, D=3, H=4):
 def test_rtrl_equals_bptt(rng, config):
     params, x, h0, c0, G = _problem(rng, config)
     gc = rng.normal(size=h0.shape)
-    hs, cache = lt.lstm_forward(x, params, h0, c0, config)
-    bptt = lt.lstm_backward(G, cache, dcT=gc)[3]
+    hs, cache = lt.kernels.lstm_forward(x, params, h0, c0, config)
+    bptt = lt.kernels.lstm_backward(G, cache, dcT=gc)[3]
     hs_rtrl, grads = rtrl.rtrl_gradients(x, params, G, h0, c0, config, dcT=gc)
     np.testing.assert_array_equal(hs_rtrl, hs)
     assert set(grads) == set(bptt)

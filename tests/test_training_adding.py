@@ -16,7 +16,7 @@ import time
 import pytest
 
 from lstm_teach import layers, optim, tasks
-from lstm_teach.model import Sequential
+from lstm_teach.concise.model import Sequential
 
 T = 50
 N_TRAIN, BATCH, EPOCHS = 6400, 64, 15  # 100 steps per epoch: 1,500 steps

@@ -7,7 +7,7 @@ import pytest
 
 import lstm_teach as lt
 from lstm_teach import LSTMConfig, variants
-from lstm_teach.activations import sigmoid
+from lstm_teach.core.activations import sigmoid
 
 TOL = 1e-7  # float64 gradient checks
 
@@ -48,7 +48,7 @@ def test_block_size_one_is_the_ordinary_lstm(rng):
     params = lt.init_lstm(3, 4, rng=rng)
     x = rng.normal(size=(2, 5, 3))
     hs_block, _ = variants.block_forward(x, params, block_size=1)
-    np.testing.assert_array_equal(hs_block, lt.lstm_forward(x, params)[0])
+    np.testing.assert_array_equal(hs_block, lt.kernels.lstm_forward(x, params)[0])
 
 
 @pytest.mark.parametrize(
@@ -240,7 +240,7 @@ def test_fgr_validation_messages(rng):
     with pytest.raises(ValueError, match=r"params\['R'\].*\(9, 9\)"):
         lt.lstm_forward(x, {**params, "R": np.zeros((9, 12))}, config=fgr)
     with pytest.raises(ValueError, match="use lstm_forward on the whole sequence"):
-        lt.lstm_step_forward(x[:, 0], None, None, params, config=fgr)
+        lt.kernels.lstm_step_forward(x[:, 0], None, None, params, config=fgr)
     assert fgr.describe() == "LSTM[FGR]"
     # one step: R gets a zero gradient (there is no previous step to feed back)
     _, cache = lt.lstm_forward(x[:, :1], params, config=fgr)

@@ -14,7 +14,7 @@ import pytest
 
 import lstm_teach as lt
 from lstm_teach import layers, losses, optim, sampling, tasks, widgets
-from lstm_teach.model import LambdaCallback, Sequential
+from lstm_teach.concise.model import LambdaCallback, Sequential
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import activations
-from ..gradcheck import numerical_gradient, rel_error
-from ..lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
+from ..core import activations
+from ..core.gradcheck import numerical_gradient, rel_error
+from ..core.lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
 from .feedback import Incorrect, call_learner, close, compare, unpack
 
 GATES = ("i", "f", "g", "o")
@@ -61,10 +61,9 @@ def copy_params(params: dict) -> dict:
 
 
 def reference_gates(x, h_prev, params) -> dict[str, np.ndarray]:
-    """The four gate activations of the standard LSTM, each (B, H)."""
-    H = params["U"].shape[0]
-    z = x @ params["W"] + h_prev @ params["U"] + params["b"]
-    return {k: (np.tanh if k == "g" else _sigmoid)(z[:, _block(k, H)]) for k in GATES}
+    """The four gate activations of the standard LSTM, each (B, H), from the reference step."""
+    step = lstm_step_forward(x, h_prev, np.zeros_like(h_prev), params)[2]
+    return {k: getattr(step, k) for k in GATES}
 
 
 def step_fixture(seed: int = 0, B: int = 3, D: int = 5, H: int = 4) -> dict:
@@ -90,14 +89,19 @@ def step_fixture(seed: int = 0, B: int = 3, D: int = 5, H: int = 4) -> dict:
 
 
 def step_cache(x, h_prev, c_prev, params) -> dict:
-    """The dict cache of one step, as the exercises define it.
+    """The dict cache of one step, as the exercises define it: the reference's step cache.
 
     Keys: ``x`` (B, D), ``h_prev``, ``c_prev`` (B, H), the gates ``i``, ``f``,
-    ``g``, ``o`` (B, H), the new cell state ``c`` (B, H) and ``params``.
+    ``g``, ``o`` (B, H), the new cell state ``c`` (B, H) and ``params``: the
+    fields of :class:`lstm_teach.core.lstm.LSTMStepCache` by the same names.
     """
-    h, c, cache = lstm_step_forward(x, h_prev, c_prev, params)
-    gates = {k: v[:, 0].copy() for k, v in cache.gates.items()}
-    return {"x": x, "h_prev": h_prev, "c_prev": c_prev, **gates, "c": c, "params": params}
+    return _as_dict(lstm_step_forward(x, h_prev, c_prev, params)[2], params)
+
+
+def _as_dict(step, params) -> dict:
+    """The exercises' dict cache: the reference step cache's fields, copied, plus ``params``."""
+    fields = ("x", "h_prev", "c_prev", *GATES, "c")
+    return {**{k: np.array(getattr(step, k), copy=True) for k in fields}, "params": params}
 
 
 # --------------------------------------------------------------------------- forward
@@ -431,10 +435,8 @@ def step_caches(x, h0, c0, params) -> list[dict]:
     """Run the sequence one step at a time; the list of dict caches (one per step)."""
     caches, h, c = [], h0, c0
     for t in range(x.shape[1]):
-        cache = step_cache(x[:, t], h, c, params)
-        h = lstm_step_forward(x[:, t], h, c, params)[0]
-        c = cache["c"]
-        caches.append(cache)
+        h, c, step = lstm_step_forward(x[:, t], h, c, params)
+        caches.append(_as_dict(step, params))
     return caches
 
 

@@ -80,7 +80,7 @@ from typing import Any
 
 import numpy as np
 
-from ..utils import is_quick
+from ..core.utils import is_quick
 
 __all__ = [
     "ReproResult",
@@ -244,7 +244,7 @@ class Reproduction:
 
     def run(self, seed: int = 0, quick: bool | None = None, progress: bool = False) -> ReproResult:
         """Run it; see :func:`lstm_teach.repro.run`."""
-        from ._train import single_blas_thread
+        from ..kernels import single_blas_thread
 
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer; got {seed!r}")

@@ -9,18 +9,16 @@ here is specific to one paper.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import glob
-import os
 from collections.abc import Callable
 
 import numpy as np
 
-from .. import init as init_module
-from .. import losses
-from ..lstm import LSTMConfig, lstm_backward, lstm_forward
-from ..rnn import rnn_backward, rnn_forward
+from ..concise.training import readout_backward, readout_forward, train_with_readout
+from ..core import init as init_module
+from ..core import losses
+from ..core.lstm_config import LSTMConfig
+from ..core.rnn import rnn_backward, rnn_forward
+from ..kernels.lstm import lstm_backward, lstm_forward
 
 # --------------------------------------------------------------------------------------
 # a recurrent layer plus a linear readout of its last hidden state
@@ -93,27 +91,31 @@ class SequenceNet:
     def _core(self) -> dict:
         return {k: v for k, v in self.params.items() if k in CORE_KEYS}
 
+    def core_forward(self, x, core=None):
+        """The recurrent layer alone: ``(hs (B, T, H), cache)``."""
+        core = self._core() if core is None else core
+        if self.kind == "lstm":
+            return lstm_forward(x, core, config=self.config)
+        return rnn_forward(x, core)
+
+    def core_backward(self, dhs, cache, x=None, core=None) -> dict:
+        """Gradients of the recurrent layer's arrays from ``dhs`` (B, T, H)."""
+        if self.kind == "lstm":
+            return lstm_backward(dhs, cache)[3]
+        return rnn_backward(dhs, cache)[2]
+
     def forward(self, x):
         """Predictions ``(B, O)`` for inputs ``x`` (B, T, D), and what backward needs."""
-        if self.kind == "lstm":
-            hs, cache = lstm_forward(x, self._core(), config=self.config)
-        else:
-            hs, cache = rnn_forward(x, self._core())
-        h_last = hs[:, -1]
-        return h_last @ self.params["V"] + self.params["c"], (hs, cache)
+        hs, cache = self.core_forward(x)
+        return readout_forward(hs[:, -1], self.params), (hs, cache)
 
     def backward(self, dy, state) -> dict:
         """Gradients of every parameter from ``dy`` = dL/dy, (B, O)."""
         hs, cache = state
-        h_last = hs[:, -1]
+        dtop, grads = readout_backward(hs[:, -1], dy, self.params)
         dhs = np.zeros_like(hs)
-        dhs[:, -1] = dy @ self.params["V"].T
-        if self.kind == "lstm":
-            grads = lstm_backward(dhs, cache)[3]
-        else:
-            grads = rnn_backward(dhs, cache)[2]
-        grads["V"] = h_last.T @ dy
-        grads["c"] = dy.sum(axis=0)
+        dhs[:, -1] = dtop
+        grads.update(self.core_backward(dhs, cache))
         return grads
 
     def predict(self, x, chunk: int = 4096) -> np.ndarray:
@@ -128,10 +130,6 @@ class SequenceNet:
 # --------------------------------------------------------------------------------------
 
 
-def _finite(grads: dict) -> bool:
-    return all(np.isfinite(g).all() for g in grads.values())
-
-
 def train(
     net: SequenceNet,
     sample: Callable[[int], tuple[np.ndarray, np.ndarray]],
@@ -143,7 +141,8 @@ def train(
     progress: bool = False,
     desc: str = "training",
 ) -> dict:
-    """Train ``net`` for up to ``steps`` updates.
+    """Train ``net`` for up to ``steps`` updates with the kit's one training loop
+    (:func:`lstm_teach.concise.training.train_with_readout`, reading out the last step).
 
     Parameters
     ----------
@@ -167,95 +166,15 @@ def train(
     -------
     dict
         ``steps`` (updates done), ``stopped_early`` (check returned True),
-        ``diverged`` (a loss, gradient or updated parameter was NaN or inf:
-        training stopped, and the parameters are the last finite ones),
-        ``losses`` (training loss per update), ``grad_norms`` (global gradient
-        norm per update, before clipping).
+        ``diverged`` (the loss, a gradient or an updated parameter was NaN or
+        inf, or the loss exploded: training stopped, and the parameters are the
+        last good ones), ``losses`` (training loss per attempted update),
+        ``grad_norms`` (global gradient norm per update, before clipping).
     """
-    from tqdm import tqdm
-
-    loss_fn = losses.get(loss)
-    history = {"losses": [], "grad_norms": []}
-    stopped, diverged, done = False, False, 0
-    bar = tqdm(total=steps, desc=desc, disable=None if progress else True, leave=False)
-    try:
-        for step in range(steps):
-            x, y = sample(step)
-            with np.errstate(over="ignore", invalid="ignore"):
-                out, state = net.forward(x)
-                value, dout = loss_fn(out, y)
-                history["losses"].append(value)
-                if not (np.isfinite(value) and np.isfinite(dout).all()):
-                    diverged = True
-                    break
-                try:
-                    grads = net.backward(dout, state)
-                except ValueError as exc:  # the core refuses an overflowing gradient
-                    if "non-finite" not in str(exc):
-                        raise
-                    diverged = True
-                    break
-            norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
-            history["grad_norms"].append(norm)
-            if not _finite(grads):
-                diverged = True
-                break
-            backup = {k: v.copy() for k, v in net.params.items()}
-            optimizer.step(net.params, grads)
-            if not all(np.isfinite(p).all() for p in net.params.values()):
-                for k, v in backup.items():  # the update itself overflowed: undo it
-                    net.params[k][...] = v
-                diverged = True
-                break
-            done = step + 1
-            bar.update(1)
-            if check is not None and (done % check_every == 0 or done == steps) and check(done):
-                stopped = True
-                break
-    finally:
-        bar.close()
-    return {"steps": done, "stopped_early": stopped, "diverged": diverged, **history}
-
-
-# --------------------------------------------------------------------------------------
-# one BLAS thread while an experiment runs
-# --------------------------------------------------------------------------------------
-
-
-def _openblas_controls():
-    """(get, set) for the number of OpenBLAS threads numpy uses, or None if unknown."""
-    folder = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
-    for path in glob.glob(os.path.join(folder, "*openblas*")):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix in ("scipy_openblas", "openblas"):
-            for suffix in ("64_", ""):
-                get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-                set_ = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-                if get is not None and set_ is not None:
-                    return get, set_
-    return None
-
-
-@contextlib.contextmanager
-def single_blas_thread():
-    """Run the block with numpy's OpenBLAS on one thread (restored afterwards).
-
-    The experiments multiply tiny matrices thousands of times. Split over
-    threads, each multiply spends more time waking the threads than computing,
-    and on a busy machine the threads wait for each other: one thread is both
-    faster and steadier. Where the library cannot be found this does nothing.
-    """
-    controls = _openblas_controls()
-    if controls is None:
-        yield
-        return
-    get, set_ = controls
-    before = get()
-    set_(1)
-    try:
-        yield
-    finally:
-        set_(before)
+    run = train_with_readout(
+        net.params, sample, net.core_forward, net.core_backward, losses.get(loss), optimizer,
+        steps, target="last", check=check, check_every=check_every, progress=progress,
+        desc=desc)
+    return {"steps": run.steps, "stopped_early": run.stopped_early,
+            "diverged": run.diverged is not None, "losses": run.losses,
+            "grad_norms": run.grad_norms}

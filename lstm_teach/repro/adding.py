@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import analysis, optim, tasks
-from ..lstm import LSTMConfig
+from ..concise import optim
+from ..core.lstm_config import LSTMConfig
+from ..course import analysis, tasks
 from . import ReproResult, register
 from ._train import SequenceNet, train
 

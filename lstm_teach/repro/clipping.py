@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import optim, tasks
+from ..concise import optim
+from ..course import tasks
 from . import ReproResult, register
 from ._train import SequenceNet, train
 

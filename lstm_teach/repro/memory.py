@@ -14,8 +14,9 @@ import math
 
 import numpy as np
 
-from .. import iir
-from ..lstm import LSTMConfig, lstm_forward
+from ..core import iir
+from ..core.lstm_config import LSTMConfig
+from ..kernels.lstm import lstm_forward
 from . import ReproResult, register
 
 DE_VRIES_1992 = (

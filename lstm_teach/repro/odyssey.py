@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import variant_lab
-from ..lstm import LSTMConfig
-from ..variants import GREFF_FINDINGS, GREFF_VARIANTS
+from ..core.lstm_config import LSTMConfig
+from ..lab import variant_lab
+from ..lab.variants import GREFF_FINDINGS, GREFF_VARIANTS
 from . import ReproResult, register
 
 GERS_2000 = (
@@ -189,7 +189,7 @@ def odyssey(seed: int = 0, quick: bool = False, progress: bool = False):
     plot=_plot_accuracy,
 )
 def timing(seed: int = 0, quick: bool = False, progress: bool = False):
-    """LSTM with and without peepholes on :func:`lstm_teach.variant_lab.timed_spikes_batch`."""
+    """LSTM with and without peepholes on :func:`lstm_teach.course.tasks.timed_spikes_batch`."""
     seeds = tuple(range(seed, seed + (3 if quick else 4)))
     period = 6 if quick else 10
     steps = 500 if quick else 1500

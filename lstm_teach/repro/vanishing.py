@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import analysis, tasks
-from ..init import init_lstm
-from ..lstm import LSTMConfig
+from ..core.init import init_lstm
+from ..core.lstm_config import LSTMConfig
+from ..course import analysis, tasks
 from . import ReproResult, register
 from .adding import train_adding
 

@@ -21,7 +21,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 APP = REPO_ROOT / "apps" / "gate_explorer.ipynb"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 PRESSES = 4
-STEP = 0.01  # the explorers' slider step (lstm_teach.widgets._float_slider)
+STEP = 0.01  # the explorers' slider step (lstm_teach.course.explorers.widgets._float_slider)
 
 
 def run_with_a_kernel(notebook: Path, timeout: float = 120.0) -> list[list[dict]]:

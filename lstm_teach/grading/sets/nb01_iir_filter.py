@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import iir
+from ...core import iir
 from ..checks import register
 from ..feedback import Incorrect, call_learner, close, compare
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...gradcheck import numerical_gradient, rel_error
-from ...rnn import rnn_backward, rnn_forward, rnn_step_forward
+from ...core.gradcheck import numerical_gradient, rel_error
+from ...core.rnn import rnn_backward, rnn_forward, rnn_step_forward
 from ..checks import register
 from ..feedback import Incorrect, call_learner, close, compare, unpack
 from ..lstm_diagnosis import GRAD_TOL, copy_params

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import activations
-from ...lstm import lstm_step_forward
+from ...core import activations
+from ...core.lstm import lstm_step_forward
 from ..checks import register
 from ..feedback import Incorrect, call_learner, compare
 from ..lstm_diagnosis import diagnose_step_forward, step_fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...lstm import lstm_forward
+from ...core.lstm import lstm_forward
 from ..checks import register
 from ..feedback import Incorrect, call_learner, close, compare
 from ..lstm_diagnosis import diagnose_step_backward, sequence_fixture, step_fixture

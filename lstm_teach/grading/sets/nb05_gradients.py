@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import optim
-from ...rnn import rnn_forward
+from ...concise import optim
+from ...core.rnn import rnn_forward
 from ..checks import register
 from ..feedback import Incorrect, call_learner, close, compare
 

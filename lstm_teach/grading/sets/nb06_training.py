@@ -44,7 +44,7 @@ _ADAM_HINTS = {
 def _package_adam(p, g, m, v, t, lr, beta1, beta2, eps):
     """The same step through lstm_teach.optim.Adam, when that module is available."""
     try:
-        from ...optim import Adam
+        from ...concise.optim import Adam
     except ImportError:  # pragma: no cover - optim is part of the package
         return None
     opt = Adam(learning_rate=lr, beta_1=beta1, beta_2=beta2, epsilon=eps)

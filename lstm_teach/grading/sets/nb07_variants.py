@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import variants
-from ...lstm import LSTMConfig, lstm_backward
+from ...core.lstm_config import LSTMConfig
+from ...kernels.lstm import lstm_backward
+from ...lab import variants
 from ..checks import register
 from ..feedback import Incorrect, call_learner, compare
 

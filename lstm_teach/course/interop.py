@@ -1,0 +1,480 @@
+"""Convert LSTM parameters between lstm_teach and the layouts learners meet elsewhere.
+
+Every toolkit stores the same four affine maps (input gate, forget gate, cell
+candidate, output gate); they differ only in how the blocks are packed,
+transposed and ordered. The package layout is::
+
+    W (D, 4H)    x_t W      column blocks [i, f, g, o]
+    U (H, 4H)    h_{t-1} U  column blocks [i, f, g, o]
+    b (4H,)
+
+and the others, each with a converter pair here:
+
+- per-gate: ``W_i`` (D, H), ``U_i`` (H, H), ``b_i`` (H,), one triple per gate;
+  :func:`split_gates` / :func:`merge_gates`.
+- PyTorch ``nn.LSTM``: ``weight_ih_l0`` (4H, D), ``weight_hh_l0`` (4H, H),
+  ``bias_ih_l0`` and ``bias_hh_l0`` (4H,), rows in order i, f, g, o;
+  :func:`from_torch` / :func:`to_torch` (and :func:`torch_lstm`).
+- Keras ``LSTM``: ``kernel`` (D, 4H), ``recurrent_kernel`` (H, 4H), ``bias``
+  (4H,), order i, f, c, o (c is our g); :func:`from_keras` / :func:`to_keras`.
+- the course-assignment packing: ``Wx`` (D, 4H), ``Wh`` (H, 4H), ``b`` (4H,)
+  in order i, f, o, g; :func:`from_ifog` / :func:`to_ifog`.
+- the concatenated layout: one ``Wf`` (n_a, n_a + n_x) per gate acting on the
+  column vector [a_prev; x_t], biases ``bf`` (n_a, 1); :func:`from_concat` /
+  :func:`to_concat`.
+
+Nothing here imports PyTorch or Keras: tensors are accepted wherever they can
+be turned into numpy arrays (``.detach().cpu().numpy()`` is tried first).
+:func:`torch_lstm` builds a ``torch.nn.LSTM`` from package parameters and
+imports torch only when called.
+
+PyTorch has two bias vectors per layer, ``b_ih`` and ``b_hh``, which are only
+ever added together, so :func:`from_torch` sums them and :func:`to_torch`
+puts the whole bias in ``bias_ih`` and zeros in ``bias_hh`` (or splits it in
+halves, see ``bias_split``). A round trip package -> torch -> package is
+exact; torch -> package -> torch preserves the sum of the two biases, which is
+all the network ever sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from ..core._checks import check_choice, check_ndim, check_shape, describe, require_keys
+
+PACKAGE_ORDER = "ifgo"
+#: Gate order of each layout, one letter per block; "g" is the cell candidate
+#: (Keras and the concatenated course layout call it "c").
+GATE_ORDERS = {
+    "package": "ifgo",
+    "torch": "ifgo",
+    "keras": "ifgo",
+    "ifog": "ifog",
+}
+GATES = ("i", "f", "g", "o")
+#: Names the concatenated (n_a, n_a + n_x) layout uses for the four gates.
+CONCAT_NAMES = {"i": "i", "f": "f", "g": "c", "o": "o"}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _as_numpy(name: str, value, dtype=None) -> np.ndarray:
+    """A numpy copy of an array or tensor (torch tensors go through ``.detach().cpu()``)."""
+    if hasattr(value, "detach"):  # a torch tensor, without importing torch
+        value = value.detach().cpu().numpy()
+    elif hasattr(value, "numpy") and not isinstance(value, np.ndarray):  # tf / keras variables
+        value = value.numpy()
+    try:
+        arr = np.array(value, dtype=dtype)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{name} must be an array or tensor of numbers; got {describe(value)}"
+        ) from None
+    if arr.dtype.kind not in "fiu":
+        raise TypeError(f"{name} must hold numbers; got dtype {arr.dtype}")
+    if arr.dtype.kind != "f":
+        arr = arr.astype(np.float64)
+    return arr
+
+
+def reorder_gates(a, src: str, dst: str, axis: int = -1) -> np.ndarray:
+    """Permute the four gate blocks of ``a`` along ``axis`` from order ``src`` to ``dst``.
+
+    Parameters
+    ----------
+    a : np.ndarray
+        Any array whose ``axis`` has length 4H, e.g. W (D, 4H) or b (4H,).
+    src, dst : str
+        Gate orders as four letters, a permutation of ``"ifgo"``
+        (e.g. ``"ifog"`` for the course-assignment packing).
+    axis : int
+
+    Returns
+    -------
+    np.ndarray
+        A new array with the blocks in order ``dst``.
+    """
+    for name, order in (("src", src), ("dst", dst)):
+        if not isinstance(order, str) or sorted(order) != sorted(PACKAGE_ORDER):
+            raise ValueError(f"{name} must be a permutation of 'ifgo' (e.g. 'ifog'); got {order!r}")
+    a = np.asarray(a)
+    n = a.shape[axis]
+    if n % 4:
+        raise ValueError(f"axis {axis} of the array must have length 4H; got {n} (shape {a.shape})")
+    H = n // 4
+    blocks = {g: np.take(a, np.arange(k * H, (k + 1) * H), axis=axis) for k, g in enumerate(src)}
+    return np.concatenate([blocks[g] for g in dst], axis=axis)
+
+
+def _check_package(params) -> tuple[int, int]:
+    """Validate a package parameter dict; return (D, H)."""
+    require_keys("params", params, ("W", "U", "b"))
+    U = np.asarray(params["U"])
+    check_ndim("params['U']", U, 2, "(H, 4H)")
+    H = U.shape[0]
+    check_shape("params['U']", U, (H, 4 * H), "(H, 4H)")
+    W = np.asarray(params["W"])
+    check_ndim("params['W']", W, 2, "(D, 4H)")
+    if W.shape[1] != 4 * H:
+        raise ValueError(f"params['W'] must have shape (D, 4H) with H={H} (from U); got {W.shape}")
+    check_shape("params['b']", np.asarray(params["b"]), (4 * H,), "(4H,)")
+    return W.shape[0], H
+
+
+# --------------------------------------------------------------------------- per-gate
+
+
+def split_gates(params) -> dict:
+    """Unpack package parameters into one matrix per gate.
+
+    Parameters
+    ----------
+    params : dict
+        ``W`` (D, 4H), ``U`` (H, 4H), ``b`` (4H,).
+
+    Returns
+    -------
+    dict
+        ``W_i, W_f, W_g, W_o`` (D, H) acting on x_t; ``U_i, ..., U_o`` (H, H)
+        acting on h_{t-1}; ``b_i, ..., b_o`` (H,). Copies, not views.
+    """
+    _, H = _check_package(params)
+    out = {}
+    for k, g in enumerate(GATES):
+        cols = slice(k * H, (k + 1) * H)
+        out[f"W_{g}"] = np.array(params["W"][:, cols])
+        out[f"U_{g}"] = np.array(params["U"][:, cols])
+        out[f"b_{g}"] = np.array(params["b"][cols])
+    return out
+
+
+def merge_gates(gates) -> dict:
+    """Inverse of :func:`split_gates`: pack per-gate matrices into ``W``, ``U``, ``b``."""
+    keys = [f"{p}_{g}" for p in "WUb" for g in GATES]
+    require_keys("gates", gates, keys)
+    arrays = {k: _as_numpy(f"gates[{k!r}]", gates[k]) for k in keys}
+    check_ndim("gates['b_i']", arrays["b_i"], 1, "(H,)")
+    check_ndim("gates['W_i']", arrays["W_i"], 2, "(D, H)")
+    H, D = arrays["b_i"].shape[0], arrays["W_i"].shape[0]  # the sizes every block must share
+    for g in GATES:
+        check_shape(f"gates['W_{g}']", arrays[f"W_{g}"], (D, H), "(D, H)")
+        check_shape(f"gates['U_{g}']", arrays[f"U_{g}"], (H, H), "(H, H)")
+        check_shape(f"gates['b_{g}']", arrays[f"b_{g}"], (H,), "(H,)")
+    return {p: np.concatenate([arrays[f"{p}_{g}"] for g in GATES], axis=-1) for p in "WUb"}
+
+
+# --------------------------------------------------------------------------- PyTorch
+
+
+def from_torch(state_dict, layer: int = 0, reverse: bool = False, dtype=None) -> dict:
+    """Package parameters from a ``torch.nn.LSTM`` state dict (or any mapping of its arrays).
+
+    Parameters
+    ----------
+    state_dict : mapping
+        ``weight_ih_l{layer}`` (4H, D), ``weight_hh_l{layer}`` (4H, H) and,
+        unless the module was built with ``bias=False``, ``bias_ih_l{layer}``
+        and ``bias_hh_l{layer}`` (4H,). Values may be tensors or arrays.
+        Keys may carry a module prefix (``"lstm.weight_ih_l0"``) when that is
+        unambiguous.
+    layer : int
+        Which layer of a stacked LSTM.
+    reverse : bool
+        The backward direction of a bidirectional LSTM (keys ending ``_reverse``).
+    dtype : numpy dtype, optional
+        Convert to this dtype (default: keep the tensors' dtype).
+
+    Returns
+    -------
+    dict
+        ``W`` (D, 4H) = weight_ih.T, ``U`` (H, 4H) = weight_hh.T,
+        ``b`` (4H,) = bias_ih + bias_hh. The gate order of PyTorch is the
+        package's [i, f, g, o], so no reordering is needed.
+    """
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(
+            f"state_dict must be a mapping of names to tensors; got {describe(state_dict)}"
+        )
+    suffix = f"_l{int(layer)}" + ("_reverse" if reverse else "")
+    sd = _strip_prefix(state_dict)
+    if f"weight_hr{suffix}" in sd:
+        raise ValueError(
+            "this LSTM has a projection (proj_size > 0, weight_hr_*), "
+            "which lstm_teach does not model"
+        )
+    require_keys("state_dict", sd, (f"weight_ih{suffix}", f"weight_hh{suffix}"))
+    w_ih = _as_numpy(f"weight_ih{suffix}", sd[f"weight_ih{suffix}"], dtype)
+    w_hh = _as_numpy(f"weight_hh{suffix}", sd[f"weight_hh{suffix}"], dtype)
+    check_ndim(f"weight_hh{suffix}", w_hh, 2, "(4H, H)")
+    H = w_hh.shape[1]
+    check_shape(f"weight_hh{suffix}", w_hh, (4 * H, H), "(4H, H)")
+    check_ndim(f"weight_ih{suffix}", w_ih, 2, "(4H, D)")
+    if w_ih.shape[0] != 4 * H:
+        raise ValueError(f"weight_ih{suffix} must have shape (4H, D) with H={H}; got {w_ih.shape}")
+    b = np.zeros(4 * H, dtype=w_hh.dtype)
+    for name in (f"bias_ih{suffix}", f"bias_hh{suffix}"):
+        if name in sd:
+            part = _as_numpy(name, sd[name], dtype)
+            check_shape(name, part, (4 * H,), "(4H,)")
+            b = b + part
+    return {"W": np.ascontiguousarray(w_ih.T), "U": np.ascontiguousarray(w_hh.T), "b": b}
+
+
+def _strip_prefix(state_dict: Mapping) -> dict:
+    """Drop a common module prefix such as ``"lstm."`` from the keys, if there is exactly one."""
+    keys = list(state_dict)
+    if any(k.startswith("weight_") for k in keys):
+        return dict(state_dict)
+    prefixes = {
+        k.rsplit(".", 1)[0]
+        for k in keys
+        if "." in k and k.rsplit(".", 1)[1].startswith(("weight_", "bias_"))
+    }
+    if len(prefixes) == 1:
+        (p,) = prefixes
+        return {k[len(p) + 1:]: v for k, v in state_dict.items() if k.startswith(p + ".")}
+    if len(prefixes) > 1:
+        raise ValueError(
+            f"state_dict holds several LSTM modules ({sorted(prefixes)}); "
+            "pass the sub-dict of one, "
+            "e.g. {k.split('.', 1)[1]: v for k, v in sd.items() if k.startswith('lstm.')}"
+        )
+    return dict(state_dict)
+
+
+def to_torch(params, layer: int = 0, reverse: bool = False, bias_split: str = "ih") -> dict:
+    """The ``torch.nn.LSTM`` state-dict entries (as numpy arrays) for package parameters.
+
+    Parameters
+    ----------
+    params : dict
+        ``W`` (D, 4H), ``U`` (H, 4H), ``b`` (4H,).
+    layer, reverse :
+        Which keys to produce (``weight_ih_l0``, ... or ``..._reverse``).
+    bias_split : {"ih", "half"}
+        PyTorch keeps two biases that are always summed. ``"ih"`` puts all of
+        ``b`` in ``bias_ih`` and zeros in ``bias_hh``; ``"half"`` gives each
+        half.
+
+    Returns
+    -------
+    dict of str -> np.ndarray
+        ``weight_ih`` (4H, D), ``weight_hh`` (4H, H), ``bias_ih``, ``bias_hh``
+        (4H,). Load them with
+        ``module.load_state_dict({k: torch.from_numpy(v) for k, v in d.items()})``.
+    """
+    check_choice("bias_split", bias_split, ("ih", "half"))
+    _check_package(params)
+    suffix = f"_l{int(layer)}" + ("_reverse" if reverse else "")
+    b = np.asarray(params["b"])
+    b_ih, b_hh = (b.copy(), np.zeros_like(b)) if bias_split == "ih" else (b / 2, b / 2)
+    return {
+        f"weight_ih{suffix}": np.ascontiguousarray(np.asarray(params["W"]).T),
+        f"weight_hh{suffix}": np.ascontiguousarray(np.asarray(params["U"]).T),
+        f"bias_ih{suffix}": b_ih,
+        f"bias_hh{suffix}": b_hh,
+    }
+
+
+def torch_lstm(params, dtype=None):
+    """A ``torch.nn.LSTM(batch_first=True)`` holding ``params`` (needs PyTorch).
+
+    Parameters
+    ----------
+    params : dict
+        Package parameters, ``W`` (D, 4H), ``U`` (H, 4H), ``b`` (4H,).
+    dtype : torch dtype, optional
+        Default: float64 for float64 parameters, else float32.
+
+    Returns
+    -------
+    torch.nn.LSTM
+    """
+    try:
+        import torch
+    except ImportError as exc:  # optional peer
+        raise ImportError("torch_lstm needs PyTorch: pip install 'lstm-teach[torch]'") from exc
+    D, H = _check_package(params)
+    if dtype is None:
+        dtype = torch.float64 if np.asarray(params["W"]).dtype == np.float64 else torch.float32
+    module = torch.nn.LSTM(D, H, batch_first=True, dtype=dtype)
+    state = {k: torch.from_numpy(np.array(v)).to(dtype) for k, v in to_torch(params).items()}
+    module.load_state_dict(state)
+    return module
+
+
+# --------------------------------------------------------------------------- Keras
+
+
+def from_keras(weights, dtype=None) -> dict:
+    """Package parameters from a Keras ``LSTM`` layer's weights.
+
+    Parameters
+    ----------
+    weights : list or mapping
+        ``layer.get_weights()``: ``[kernel (D, 4H), recurrent_kernel (H, 4H),
+        bias (4H,)]``, or the first two only for ``use_bias=False``; or a
+        mapping with keys ``"kernel"``, ``"recurrent_kernel"`` (``"bias"``
+        optional). Keras' gate order i, f, c, o is the package's [i, f, g, o].
+    dtype : numpy dtype, optional
+
+    Returns
+    -------
+    dict
+        ``W`` = kernel, ``U`` = recurrent_kernel, ``b`` = bias (zeros if absent).
+
+    Notes
+    -----
+    Keras 2 before TF 2 defaulted to ``recurrent_activation="hard_sigmoid"``;
+    run such a model with ``LSTMConfig(recurrent_activation="hard_sigmoid")``.
+    """
+    if isinstance(weights, Mapping):
+        require_keys("weights", weights, ("kernel", "recurrent_kernel"))
+        parts = [weights["kernel"], weights["recurrent_kernel"]]
+        if "bias" in weights:
+            parts.append(weights["bias"])
+    elif isinstance(weights, Sequence) and not isinstance(weights, str):
+        parts = list(weights)
+        if len(parts) not in (2, 3):
+            raise ValueError(
+                "weights must be [kernel, recurrent_kernel, bias] (or the first two for "
+                f"use_bias=False); got a list of {len(parts)} arrays"
+            )
+    else:
+        raise TypeError(
+            "weights must be a list from layer.get_weights() or a mapping; "
+            f"got {describe(weights)}"
+        )
+    kernel = _as_numpy("kernel", parts[0], dtype)
+    recurrent = _as_numpy("recurrent_kernel", parts[1], dtype)
+    check_ndim("recurrent_kernel", recurrent, 2, "(H, 4H)")
+    H = recurrent.shape[0]
+    check_shape("recurrent_kernel", recurrent, (H, 4 * H), "(H, 4H)")
+    check_ndim("kernel", kernel, 2, "(D, 4H)")
+    if kernel.shape[1] != 4 * H:
+        raise ValueError(f"kernel must have shape (D, 4H) with H={H}; got {kernel.shape}")
+    if len(parts) == 3:
+        bias = _as_numpy("bias", parts[2], dtype)
+        check_shape("bias", bias, (4 * H,), "(4H,)")
+    else:
+        bias = np.zeros(4 * H, dtype=recurrent.dtype)
+    return {"W": kernel, "U": recurrent, "b": bias}
+
+
+def to_keras(params) -> list:
+    """``[kernel (D, 4H), recurrent_kernel (H, 4H), bias (4H,)]`` for ``layer.set_weights``."""
+    _check_package(params)
+    return [np.array(params["W"]), np.array(params["U"]), np.array(params["b"])]
+
+
+# --------------------------------------------------------------------------- course layouts
+
+
+def from_ifog(Wx, Wh, b) -> dict:
+    """Package parameters from the (D, 4H) packing with gate order i, f, o, g.
+
+    Many course assignments compute ``a = x Wx + h Wh + b`` and slice
+    ``a`` into i, f, o, g in that order (the candidate last).
+
+    Parameters
+    ----------
+    Wx : (D, 4H)
+    Wh : (H, 4H)
+    b : (4H,)
+
+    Returns
+    -------
+    dict
+        ``W``, ``U``, ``b`` with the blocks moved to [i, f, g, o].
+    """
+    Wx, Wh, b = (_as_numpy(n, v) for n, v in (("Wx", Wx), ("Wh", Wh), ("b", b)))
+    _check_package({"W": Wx, "U": Wh, "b": b})
+    return {name: reorder_gates(a, "ifog", "ifgo") for name, a in (("W", Wx), ("U", Wh), ("b", b))}
+
+
+def to_ifog(params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Inverse of :func:`from_ifog`: ``(Wx (D, 4H), Wh (H, 4H), b (4H,))`` in order i, f, o, g."""
+    _check_package(params)
+    return tuple(reorder_gates(params[k], "ifgo", "ifog") for k in ("W", "U", "b"))
+
+
+def from_concat(parameters, order: str = "h_first") -> dict:
+    """Package parameters from the per-gate concatenated layout.
+
+    In this layout (common in course notebooks that work with column vectors)
+    each gate has one matrix acting on the stacked vector of the previous
+    hidden state and the input::
+
+        f_t = sigmoid(Wf @ concat[a_prev; x_t] + bf)      Wf (n_a, n_a + n_x), bf (n_a, 1)
+
+    and likewise ``Wi, bi`` (input gate), ``Wc, bc`` (candidate), ``Wo, bo``.
+
+    Parameters
+    ----------
+    parameters : mapping
+        ``Wf, Wi, Wc, Wo`` (n_a, n_a + n_x) and ``bf, bi, bc, bo`` (n_a, 1) or
+        (n_a,). Extra keys (``Wy``, ``by``) are ignored.
+    order : {"h_first", "x_first"}
+        Whether the stacked vector is [a_prev; x_t] (``"h_first"``) or
+        [x_t; h_{t-1}] (``"x_first"``, e.g. an N_c x (N_i + N_c) matrix).
+
+    Returns
+    -------
+    dict
+        ``W`` (n_x, 4H), ``U`` (n_a, 4H), ``b`` (4H,), H = n_a.
+    """
+    check_choice("order", order, ("h_first", "x_first"))
+    keys = [f"{p}{CONCAT_NAMES[g]}" for g in GATES for p in "Wb"]
+    require_keys("parameters", parameters, keys)
+    Wg = {g: _as_numpy(f"W{CONCAT_NAMES[g]}", parameters[f"W{CONCAT_NAMES[g]}"]) for g in GATES}
+    check_ndim("Wf", Wg["f"], 2, "(n_a, n_a + n_x)")
+    n_a, total = Wg["f"].shape
+    n_x = total - n_a
+    if n_x < 1:
+        raise ValueError(f"Wf must have shape (n_a, n_a + n_x) with n_x >= 1; got {Wg['f'].shape}")
+    W, U, b = [], [], []
+    for g in GATES:
+        name = f"W{CONCAT_NAMES[g]}"
+        check_shape(name, Wg[g], (n_a, n_a + n_x), "(n_a, n_a + n_x)")
+        bname = f"b{CONCAT_NAMES[g]}"
+        bg = _as_numpy(bname, parameters[bname])
+        if bg.shape not in ((n_a, 1), (n_a,)):
+            raise ValueError(
+                f"{bname} must have shape (n_a, 1) or (n_a,) with n_a={n_a}; got {bg.shape}"
+            )
+        if order == "h_first":
+            h_cols, x_cols = slice(0, n_a), slice(n_a, None)
+        else:
+            h_cols, x_cols = slice(n_x, None), slice(0, n_x)
+        U.append(Wg[g][:, h_cols].T)
+        W.append(Wg[g][:, x_cols].T)
+        b.append(bg.reshape(n_a))
+    return {"W": np.concatenate(W, axis=1), "U": np.concatenate(U, axis=1), "b": np.concatenate(b)}
+
+
+def to_concat(params, order: str = "h_first", column_bias: bool = True) -> dict:
+    """Inverse of :func:`from_concat`: ``Wf, bf, Wi, bi, Wc, bc, Wo, bo``.
+
+    Parameters
+    ----------
+    params : dict
+        ``W`` (D, 4H), ``U`` (H, 4H), ``b`` (4H,).
+    order : {"h_first", "x_first"}
+    column_bias : bool
+        Biases as (H, 1) columns (True) or (H,) vectors.
+    """
+    check_choice("order", order, ("h_first", "x_first"))
+    _, H = _check_package(params)
+    out = {}
+    for k, g in enumerate(GATES):
+        cols = slice(k * H, (k + 1) * H)
+        Ug, Wg = np.asarray(params["U"])[:, cols].T, np.asarray(params["W"])[:, cols].T
+        stacked = (Ug, Wg) if order == "h_first" else (Wg, Ug)
+        name = CONCAT_NAMES[g]
+        out[f"W{name}"] = np.concatenate(stacked, axis=1)
+        bg = np.array(np.asarray(params["b"])[cols])
+        out[f"b{name}"] = bg.reshape(H, 1) if column_bias else bg
+    return out
