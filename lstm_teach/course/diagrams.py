@@ -375,7 +375,8 @@ def rnn_unrolled(T=4, backward=True, ax=None, title=None, figsize=(9.5, 4.2)):
     return fig
 
 
-def carousel_paths(gate_paths=True, peepholes=False, ax=None, title=None, figsize=(9.5, 4.8)):
+def carousel_paths(gate_paths=True, peepholes=False, f=None, ax=None, title=None,
+                   figsize=(9.5, 4.8)):
     """Draw how an error at ``c_t`` reaches ``c_{t-1}``: the carousel and the gate paths.
 
     The straight path along the top is the carousel, with factor ``f_t``.
@@ -392,6 +393,9 @@ def carousel_paths(gate_paths=True, peepholes=False, ax=None, title=None, figsiz
         Draw the gate paths in colour (True) or as faint, cut traces (False).
     peepholes : bool
         Add the peephole routes.
+    f : float in [0, 1], optional
+        A forget-gate value: the carousel is labelled with it and drawn with a
+        width and opacity in proportion (a live diagram).
     ax : matplotlib Axes, optional
     title : str, optional
     figsize : (float, float)
@@ -400,6 +404,7 @@ def carousel_paths(gate_paths=True, peepholes=False, ax=None, title=None, figsiz
     -------
     matplotlib.figure.Figure
     """
+    f_open = 1.0 if f is None else _opening(_check_gates({"f": f})["f"])
     fig, ax = _new_axes(ax, figsize)
     d = _Sketch(ax)
     c_col, dark = COLORS["c"], COLORS["h"]
@@ -408,9 +413,11 @@ def carousel_paths(gate_paths=True, peepholes=False, ax=None, title=None, figsiz
           text_color=c_col)
     d.box((right, y_top), (1.1, 0.7), "c", "#e8eef8", c_col, r"$c_t$", fontsize=13,
           text_color=c_col)
-    d.arrow((right - 0.6, y_top), (left + 0.6, y_top), "c", c_col, lw=4.5, head=20)
-    d.text(((left + right) / 2, y_top + 0.38), r"the carousel: $\times\, f_t$", "c",
-           color=c_col, fontsize=12, weight="bold")
+    d.arrow((right - 0.6, y_top), (left + 0.6, y_top), "c", c_col, lw=1.0 + 5.0 * f_open,
+            alpha=f_open, head=20)
+    label = r"the carousel: $\times\, f_t$" + ("" if f is None else rf"$\ \approx {f:.3f}$")
+    d.text(((left + right) / 2, y_top + 0.38), label, "c", color=c_col, fontsize=12,
+           weight="bold")
 
     # the detours: c_t -> each gate -> (through U^T) h_{t-1} -> c_{t-1}
     part = "gates" if gate_paths else "cut"
@@ -457,6 +464,10 @@ def render(fig) -> np.ndarray:
     """Rasterise ``fig`` and return its pixels, ``(height, width, 4)`` uint8 RGBA.
 
     The tests and the explorers use this to tell whether two drawings differ.
+    A closed figure (as the explorers leave theirs) is drawn on a fresh Agg canvas.
     """
-    fig.canvas.draw()
-    return np.asarray(fig.canvas.buffer_rgba()).copy()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas if hasattr(fig.canvas, "buffer_rgba") else FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba()).copy()
