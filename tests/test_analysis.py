@@ -203,6 +203,8 @@ def test_symbolic_carousel_derivative_matches_the_backward_pass(peepholes, rng):
     d = symbolic.lstm_cell_state_derivative(peepholes=peepholes)
     assert sp.simplify(d["total"] - d["carousel"] - sum(d["paths"].values())) == 0
     s = d["symbols"]
+    routes = d["h_prev_routes"]
+    assert sp.simplify(sp.diff(d["h_prev"], s["c_prev"]) - sum(routes.values())) == 0
     values = {sym: float(rng.uniform(-1.5, 1.5)) for sym in s.values()}
     values[s["o_prev"]] = 0.6
     v = {name: values[sym] for name, sym in s.items()}
@@ -213,15 +215,31 @@ def test_symbolic_carousel_derivative_matches_the_backward_pass(peepholes, rng):
     }
     config = lt.LSTMConfig(peepholes=peepholes)
     if peepholes:
-        params["P"] = np.array([[v["p_i"]], [v["p_f"]], [0.4]])
+        params["P"] = np.array([[v["p_i"]], [v["p_f"]], [v["p_o"]]])
+
+    def h_of(c):  # h_{t-1} as a function of c_{t-1}: o_{t-1} reads c_{t-1} through p_o
+        o = 1 / (1 + np.exp(-(v["a_o"] + v["p_o"] * c))) if peepholes else v["o_prev"]
+        return o * np.tanh(c)
+
+    def c_next(c):
+        _, cache = lt.lstm_forward(np.array([[[v["x"]]]]), params, h0=h_of(c), c0=c,
+                                   config=config)
+        return cache.c[0, 0, 0]
+
     c_prev = np.array([[v["c_prev"]]])
-    h_prev = v["o_prev"] * np.tanh(c_prev)
-    _, cache = lt.lstm_forward(np.array([[[v["x"]]]]), params, h0=h_prev, c0=c_prev,
+    _, cache = lt.lstm_forward(np.array([[[v["x"]]]]), params, h0=h_of(c_prev), c0=c_prev,
                                config=config)
     _, dh0, dc0, _ = lt.lstm_backward(np.zeros((1, 1, 1)), cache, dcT=np.ones((1, 1)))
-    total = dc0 + dh0 * v["o_prev"] * (1 - np.tanh(c_prev) ** 2)
-    assert float(d["total"].subs(values)) == pytest.approx(total[0, 0], abs=1e-12)
-    if not peepholes:  # with h_{t-1} fixed, only the carousel is left: f_t
+    dh_dc = float(sum(routes.values()).subs(values))
+    total = dc0[0, 0] + dh0[0, 0] * dh_dc
+    eps = 1e-6
+    numeric = (c_next(c_prev + eps) - c_next(c_prev - eps)) / (2 * eps)
+    assert float(d["total"].subs(values)) == pytest.approx(total, abs=1e-12)
+    assert float(d["total"].subs(values)) == pytest.approx(numeric, abs=1e-8)
+    if peepholes:  # the output-gate route is really there, and matters
+        assert abs(float(routes["output gate"].subs(values))) > 1e-3
+    else:  # with h_{t-1} fixed, only the carousel is left: f_t
+        assert routes["output gate"] == 0
         assert float(d["carousel"].subs(values)) == pytest.approx(dc0[0, 0], abs=1e-12)
 
 

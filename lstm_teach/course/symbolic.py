@@ -181,9 +181,11 @@ def lstm_cell_symbols():
     the output gate of the previous step, which sets h_{t-1} = o_{t-1} tanh(c_{t-1})),
     and for each block ``k`` in ``i, f, g, o`` the input weight ``w_k``, the
     recurrent weight ``u_k`` and the bias ``b_k``; plus the peephole weights
-    ``p_i``, ``p_f``.
+    ``p_i``, ``p_f``, ``p_o`` and ``a_o``, the part of o_{t-1}'s pre-activation
+    that does not come through its peephole (used only with peepholes, where
+    o_{t-1} = sigmoid(a_o + p_o c_{t-1}) replaces the constant ``o_prev``).
     """
-    names = "x c_prev o_prev w_i w_f w_g w_o u_i u_f u_g u_o b_i b_f b_g b_o p_i p_f"
+    names = "x c_prev o_prev w_i w_f w_g w_o u_i u_f u_g u_o b_i b_f b_g b_o p_i p_f p_o a_o"
     return dict(zip(names.split(), symbols(names), strict=True))
 
 
@@ -192,6 +194,8 @@ def lstm_cell_state_derivative(peepholes: bool = False, forget_gate: bool = True
 
     The cell::
 
+        o_{t-1} = o_prev                                  (without peepholes: a constant)
+        o_{t-1} = sigmoid(a_o + p_o c_{t-1})              (with peepholes: it reads c_{t-1})
         h_{t-1} = o_{t-1} tanh(c_{t-1})
         i_t = sigmoid(w_i x + u_i h_{t-1} + b_i [+ p_i c_{t-1}])
         f_t = sigmoid(w_f x + u_f h_{t-1} + b_f [+ p_f c_{t-1}])     (1 without a forget gate)
@@ -199,10 +203,14 @@ def lstm_cell_state_derivative(peepholes: bool = False, forget_gate: bool = True
         c_t = f_t c_{t-1} + i_t g_t
 
     ``c_{t-1}`` reaches ``c_t`` directly (the carousel, weight ``f_t``) and
-    through the three gates, which see ``c_{t-1}`` via ``h_{t-1}`` (and via the
-    peepholes). The chain rule gives
+    through the three gates, which see ``c_{t-1}`` via ``h_{t-1}`` (and, with
+    peepholes, directly). With peepholes ``h_{t-1}`` itself depends on
+    ``c_{t-1}`` twice: through ``tanh(c_{t-1})`` and through the output gate
+    ``o_{t-1}``, whose peephole reads ``c_{t-1}``. The chain rule gives
 
-        dc_t/dc_{t-1} = f_t + c_{t-1} df_t/dc_{t-1} + g_t di_t/dc_{t-1} + i_t dg_t/dc_{t-1}.
+        dc_t/dc_{t-1} = f_t + c_{t-1} df_t/dc_{t-1} + g_t di_t/dc_{t-1} + i_t dg_t/dc_{t-1},
+
+    where each total derivative ``d./dc_{t-1}`` follows every route.
 
     Returns
     -------
@@ -210,12 +218,17 @@ def lstm_cell_state_derivative(peepholes: bool = False, forget_gate: bool = True
         ``"c"``: c_t; ``"total"``: dc_t/dc_{t-1} as sympy computes it;
         ``"carousel"``: f_t; ``"paths"``: {"forget gate", "input gate",
         "candidate"} -> the three gate terms; ``"h_prev"``: h_{t-1};
+        ``"o_prev"``: o_{t-1} (a symbol, or its peephole expression);
+        ``"h_prev_routes"``: dh_{t-1}/dc_{t-1} split into ``"tanh"``
+        (o_{t-1} (1 - tanh^2 c_{t-1})) and ``"output gate"`` (tanh(c_{t-1})
+        do_{t-1}/dc_{t-1}, zero without peepholes);
         ``"symbols"``: :func:`lstm_cell_symbols`. ``total - carousel - sum(paths)``
-        simplifies to 0 (checked in the tests).
+        simplifies to 0, and so does ``dh_{t-1}/dc_{t-1} - sum(h_prev_routes)``.
     """
     s = lstm_cell_symbols()
     c_prev = s["c_prev"]
-    h_prev = s["o_prev"] * sp.tanh(c_prev)
+    o_prev = sigmoid(s["a_o"] + s["p_o"] * c_prev) if peepholes else s["o_prev"]
+    h_prev = o_prev * sp.tanh(c_prev)
 
     def z(k):
         return s[f"w_{k}"] * s["x"] + s[f"u_{k}"] * h_prev + s[f"b_{k}"]
@@ -233,11 +246,17 @@ def lstm_cell_state_derivative(peepholes: bool = False, forget_gate: bool = True
         "input gate": g * sp.diff(i, c_prev),
         "candidate": i * sp.diff(g, c_prev),
     }
+    h_prev_routes = {
+        "tanh": o_prev * (1 - sp.tanh(c_prev) ** 2),
+        "output gate": sp.tanh(c_prev) * sp.diff(o_prev, c_prev),
+    }
     return {
         "c": c,
         "total": sp.diff(c, c_prev),
         "carousel": f,
         "paths": paths,
         "h_prev": h_prev,
+        "o_prev": o_prev,
+        "h_prev_routes": h_prev_routes,
         "symbols": s,
     }

@@ -4,8 +4,8 @@ Each explorer has three layers, so that everything except the wiring runs
 without a browser, and without ipywidgets installed:
 
 1. a **compute function** (``iir_explorer_data``, ``gamma_explorer_data``,
-   ``spectral_radius_data``, ``gate_explorer_data``, ``gate_monitor_data``): plain
-   numbers in, a dict of arrays out;
+   ``spectral_radius_data``, ``gate_explorer_data``, ``carousel_explorer_data``,
+   ``gate_monitor_data``): plain numbers in, a dict of arrays out;
 2. a **draw function** (``draw_iir_explorer``, ...): that dict in, a
    matplotlib Figure out;
 3. a **builder** (``iir_explorer()``, ...) returning an ``Explorer``, a
@@ -16,7 +16,7 @@ without a browser, and without ipywidgets installed:
    ``explorer.controls["w"].value = 0.5`` and read what was recomputed.
 
 (1) and (2) live in one module per explorer (:mod:`.iir`, :mod:`.gamma`, :mod:`.spectral`,
-:mod:`.gates`, :mod:`.monitor`) and are imported here at once; the builders
+:mod:`.gates`, :mod:`.carousel`, :mod:`.monitor`) and are imported here at once; the builders
 live in :mod:`.widgets`, which imports ipywidgets, and are imported the first
 time one of them is used.
 
@@ -29,16 +29,19 @@ from __future__ import annotations
 
 from importlib import import_module
 
+from .carousel import carousel_explorer_data, draw_carousel_explorer, half_life
 from .gamma import draw_gamma_explorer, gamma_explorer_data
 from .gates import (
     GATE_PRESETS,
     SATURATED_BIAS,
+    SCHEDULES,
     draw_gate_explorer,
     fixed_gate_cell,
     frozen_gate_params,
     gate_bias,
     gate_explorer_data,
     gate_regime,
+    gate_schedule,
 )
 from .iir import draw_iir_explorer, iir_explorer_data
 from .monitor import (
@@ -52,7 +55,7 @@ from .signals import SIGNALS, make_signal
 from .spectral import draw_spectral_radius, spectral_radius_data
 
 # The builders need ipywidgets; they are imported from .widgets on first use.
-_BUILDERS = ("Explorer", "GateMonitor", "gate_explorer", "iir_explorer",
+_BUILDERS = ("Explorer", "GateMonitor", "carousel_explorer", "gate_explorer", "iir_explorer",
              "spectral_radius_explorer", "gamma_explorer", "SLIDER_STYLE", "SLIDER_LAYOUT",
              "widgets")
 
@@ -69,7 +72,10 @@ __all__ = [
     "MONITOR_GATES",
     "MONITOR_LABELS",
     "SATURATED_BIAS",
+    "SCHEDULES",
     "SIGNALS",
+    "carousel_explorer_data",
+    "draw_carousel_explorer",
     "draw_gamma_explorer",
     "draw_gate_explorer",
     "draw_gate_monitor",
@@ -83,6 +89,8 @@ __all__ = [
     "gate_explorer_data",
     "gate_monitor_data",
     "gate_regime",
+    "gate_schedule",
+    "half_life",
     "iir_explorer_data",
     "make_signal",
     "spectral_radius_data",

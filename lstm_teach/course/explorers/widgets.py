@@ -29,8 +29,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ...core._checks import check_choice, check_positive_int
+from .carousel import carousel_explorer_data, draw_carousel_explorer
 from .gamma import draw_gamma_explorer, gamma_explorer_data
-from .gates import GATE_PRESETS, draw_gate_explorer, gate_explorer_data
+from .gates import GATE_PRESETS, SCHEDULES, draw_gate_explorer, gate_explorer_data
 from .iir import draw_iir_explorer, iir_explorer_data
 from .monitor import draw_gate_monitor, figure_png, gate_monitor_data
 from .signals import SIGNALS
@@ -205,28 +206,66 @@ def gate_explorer(
     c0: float = 0.0,
     candidate: str = "identity",
     n: int = 40,
+    schedule: str = "constant",
+    fixed_ylim: bool = False,
 ) -> Explorer:
-    """Sliders hold the input, forget and output gates fixed; shows c_t and h_t over time.
+    """Sliders set the input, forget and output gates; shows c_t and h_t beside the live cell.
 
-    Preset buttons set the four regimes of :data:`GATE_PRESETS`: remember
-    (f=1, i=0), overwrite (f=0, i=1), accumulate (f=1, i=1) and hide (o=0).
+    The cell diagram beside the traces opens each valve as far as its slider
+    says. The forget-gate slider moves in steps of 0.001, because the
+    interesting range is 0.9 to 1 (the title gives the memory's half-life).
+    A schedule makes the gates time-varying (write, hold, read, reset), and
+    "steps shown" lengthens the horizon. Preset buttons set the four regimes
+    of :data:`GATE_PRESETS`: remember (f=1, i=0), overwrite (f=0, i=1),
+    accumulate (f=1, i=1) and hide (o=0).
     """
     controls = {
         "i": _float_slider("input gate i", i, 0.0, 1.0),
-        "f": _float_slider("forget gate f", f, 0.0, 1.0),
+        "f": widgets.FloatSlider(value=f, min=0.0, max=1.0, step=0.001,
+                                 description="forget gate f", continuous_update=True,
+                                 readout_format=".3f", style=SLIDER_STYLE, layout=SLIDER_LAYOUT),
         "o": _float_slider("output gate o", o, 0.0, 1.0),
         "signal": _dropdown("input signal", SIGNALS, signal),
         "c0": _float_slider("initial cell c0", c0, -1.0, 1.0),
         "candidate": _dropdown("candidate g", ("identity", "tanh"), candidate),
+        "schedule": _dropdown("gate schedule", SCHEDULES, schedule),
+        "n": widgets.IntSlider(value=n, min=20, max=400, step=10, description="steps shown",
+                               style=SLIDER_STYLE, layout=SLIDER_LAYOUT),
+        "fixed_ylim": widgets.Checkbox(value=fixed_ylim, description="fix the y-axis"),
     }
+
+    def compute(fixed_ylim, **values):
+        return {**gate_explorer_data(**values), "fixed_ylim": fixed_ylim}
+
     return Explorer(
         controls,
-        lambda **v: gate_explorer_data(n=n, **v),
+        compute,
         draw_gate_explorer,
-        title="The gated memory cell with frozen gates",
+        title="The gated memory cell",
         presets=GATE_PRESETS,
     )
 
+
+def carousel_explorer(forget_bias: float = 3.0, gate_paths: bool = True,
+                      peepholes: bool = False, T: int = 60) -> Explorer:
+    """The constant error carousel: c_t forward beside dL/dc_t backward (lesson 04).
+
+    Controls: the forget-gate bias (the title gives the mean forget gate and its
+    half-life), the gate paths (cut = recurrent weights set to zero) and the
+    peepholes. The figure shows the paths diagram, the cell states and the
+    full gradient against the carousel's share.
+    """
+    controls = {
+        "forget_bias": _float_slider("forget-gate bias", forget_bias, -2.0, 6.0, step=0.25),
+        "gate_paths": widgets.Checkbox(value=gate_paths, description="gate paths"),
+        "peepholes": widgets.Checkbox(value=peepholes, description="peepholes"),
+    }
+    return Explorer(
+        controls,
+        lambda **v: carousel_explorer_data(T=T, **v),
+        draw_carousel_explorer,
+        title="The constant error carousel: forward and backward",
+    )
 
 
 class GateMonitor(widgets.VBox):
