@@ -1,11 +1,13 @@
-"""Speed benchmark of the reference LSTM, reported as ratios (``lstm-teach bench``).
+"""Speed benchmark of the LSTM kernel, reported as ratios (``lstm-teach bench``).
 
 Absolute times mean little across machines, so every number is a ratio
 measured in the same run:
 
 - against PyTorch's CPU ``nn.LSTM`` (float64 and float32), when torch is installed;
 - against this machine's own float64 matrix-multiply throughput;
-- microseconds per time step on a tiny model, where Python overhead dominates.
+- microseconds per time step on a tiny model, where Python overhead dominates;
+- the readable reference (``lt.lstm_*``) against the kernel (``lt.kernels.lstm_*``),
+  reported without a budget: the reference is written to be read, not to be fast.
 
 Machine speed drifts by tens of percent within a minute on shared or
 virtual machines, so the two sides of every ratio are timed in alternating
