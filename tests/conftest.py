@@ -82,3 +82,53 @@ def repo_root() -> Path:
 def rng() -> np.random.Generator:
     """A freshly seeded generator, so every test draws the same numbers every run."""
     return np.random.default_rng(0)
+
+
+# --------------------------------------------------------------------------- lesson budgets
+# Each lesson must run in at most LESSON_BUDGET_S seconds on 2 cores in the learner's
+# setting (lesson 06, the training workshop, in 360 s). nbval reports each cell's time; the
+# sum per lesson is printed at the end of every run that executes lessons. Under
+# `make test` two workers share the two cores, so a lesson runs slower than it does for a
+# learner with the machine to themselves: the run fails only past BUDGET_SLACK times the
+# budget, which is a lesson that has really outgrown it, not a busy moment.
+LESSON_BUDGET_S = 120.0
+LESSON_BUDGETS_S = {"06": 360.0}
+BUDGET_SLACK = 1.5
+_lesson_seconds: dict[str, float] = {}
+
+
+def _lesson_of(nodeid: str) -> str | None:
+    path = nodeid.split("::", 1)[0]
+    if path.startswith("notebooks/") and path.endswith(".ipynb"):
+        return Path(path).stem
+    return None
+
+
+def pytest_runtest_logreport(report):
+    lesson = _lesson_of(report.nodeid)
+    if lesson is not None:
+        _lesson_seconds[lesson] = _lesson_seconds.get(lesson, 0.0) + report.duration
+
+
+def _budget(lesson: str) -> float:
+    return LESSON_BUDGETS_S.get(lesson[:2], LESSON_BUDGET_S)
+
+
+def _over_budget() -> list[str]:
+    return [name for name, seconds in _lesson_seconds.items()
+            if seconds > BUDGET_SLACK * _budget(name)]
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _lesson_seconds:
+        return
+    terminalreporter.section("lesson run times (budget on 2 cores)")
+    for name in sorted(_lesson_seconds):
+        seconds, budget = _lesson_seconds[name], _budget(name)
+        flag = "  OVER BUDGET" if name in _over_budget() else ""
+        terminalreporter.write_line(f"{name:<45} {seconds:6.1f} s  (budget {budget:.0f} s){flag}")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _over_budget() and exitstatus == 0:
+        session.exitstatus = 1
