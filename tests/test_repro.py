@@ -199,16 +199,29 @@ def test_noaf_is_usually_better_here_and_fails_on_one_seed(quick_results):
     assert "at least 4 of 5 seeds" in result.criterion
 
 
+# Reproductions that pass in the quick setting but whose recorded default-setting run (seed
+# 0) did not meet the criterion; their our_figure says "not reproduced".
+DEFAULT_SETTING_NOT_REPRODUCED = {"temporal-order-hochreiter1997"}
+
+
+def test_every_registered_reproduction_has_a_paper_figure_and_ours():
+    for r in repro.reproductions():
+        for field in ("paper_figure", "our_figure"):
+            value = getattr(r, field)
+            assert isinstance(value, str) and value.strip(), f"{r.name} has no {field}"
+        # one line each in `repro list`: no line breaks, and not a copy of each other
+        assert "\n" not in r.paper_figure and "\n" not in r.our_figure, r.name
+        assert r.paper_figure != r.our_figure, r.name
+
+
 def test_repro_list_shows_the_papers_figure_beside_ours(capsys):
     assert repro.cli_list(SimpleNamespace(json=None)) == 0
     printed = capsys.readouterr().out
-    for name in ("forget-bias-jozefowicz2015", "timing-gers2002",
-                 "evolino-sines-schmidhuber2007", "noaf-greff2017"):
-        r = repro.get(name)
-        assert r.paper_figure and r.our_figure
+    not_reproduced = EXPECTED_NOT_TO_PASS | DEFAULT_SETTING_NOT_REPRODUCED
+    for r in repro.reproductions():
         assert f"paper: {r.paper_figure}" in printed and f"ours:  {r.our_figure}" in printed
         # the recorded figure says whether the default setting met the criterion
-        assert ("not reproduced" in r.our_figure) is (name in EXPECTED_NOT_TO_PASS)
+        assert ("not reproduced" in r.our_figure) is (r.name in not_reproduced), r.name
 
 
 def test_gamma_equivalence_is_exact_to_rounding(quick_results):

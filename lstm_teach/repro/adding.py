@@ -114,12 +114,23 @@ def _plot_arjovsky(result: ReproResult, ax) -> None:
     citation=f"{ARJOVSKY_2016}; {LE_2015}",
     lesson="05_vanishing_and_exploding_gradients",
     plot=_plot_arjovsky,
+    paper_figure="the LSTM's test MSE falls far below the 0.167 constant-guess baseline; the "
+    "tanh RNN's stays at it (curve values not quoted: unverified)",
+    our_figure="T = 50, 16 units, seed 0: LSTM test MSE 0.0055 after 800 updates, tanh RNN "
+    "0.169 after 2,000",
 )
 def adding_arjovsky2016(seed: int = 0, quick: bool = False, progress: bool = False):
     """An LSTM and a tanh RNN (16 units each, Adam 1e-2, batches of 32) on the [0, 1] form.
 
     Both get the same budget of updates (1200 quick, 2000 full); the LSTM stops
     early once its validation MSE is below 0.01.
+
+    Paper figure: the baseline is the paper's own ("predicting 1 regardless of
+    the input gives an expected mean squared error of 0.167", the variance of a
+    sum of two uniform numbers, 1/6). The LSTM and tanh RNN results are learning
+    curves in a figure; their values and the exact sequence lengths plotted were
+    not verified against the text, so the line quotes no number from them.
+    ``our_figure`` is the default setting, seed 0.
     """
     T, H = 50, 16
     steps = 1200 if quick else 2000
@@ -194,6 +205,11 @@ def _plot_hochreiter(result: ReproResult, ax) -> None:
     citation=HOCHREITER_1997,
     lesson="05_vanishing_and_exploding_gradients",
     plot=_plot_hochreiter,
+    paper_figure="T = 100: 1 of 2,560 test sequences off by more than 0.04, after 74,000 "
+    "training sequences (stop: mean training error < 0.01 and the last 2,000 correct; "
+    "Table 7, mean of 10 trials)",
+    our_figure="T = 100, 8 cells, Adam, seed 0: 8 of 2,560 test sequences off by more than "
+    "0.04 (99.7% within), stopped after 64,000 training sequences",
 )
 def adding_hochreiter1997(seed: int = 0, quick: bool = False, progress: bool = False):
     """The 1997 cell (``LSTMConfig(forget_gate=False)``), 8 units, on the 1997 adding problem.
@@ -204,6 +220,13 @@ def adding_hochreiter1997(seed: int = 0, quick: bool = False, progress: bool = F
     on batches of 32; every 250 updates the fraction of 2560 validation
     sequences within 0.04 is checked, and training stops at 99.8%. The result
     is measured on 2560 separate test sequences (the paper's test-set size).
+
+    Paper figure: Hochreiter & Schmidhuber (1997), Section 5.4 and Table 7,
+    checked against the article's text: T = 100 (minimal lag 50), 93 weights,
+    "1 out of 2560" wrong, success after 74,000 training sequences (T = 500:
+    0 wrong, 209,000; T = 1000: 1 wrong, 853,000), means of 10 trials; learning
+    rate 0.5, input-gate biases -3 and -6. ``our_figure`` is the default
+    setting, seed 0.
     """
     T = 30 if quick else 100
     H, batch, lr, check_every = 8, 32, 1e-2, 250

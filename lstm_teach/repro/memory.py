@@ -69,9 +69,21 @@ def _plot_gamma(result: ReproResult, ax) -> None:
     citation=DE_VRIES_1992,
     lesson="04_the_constant_error_carousel",
     plot=_plot_gamma,
+    paper_figure="a gamma memory tap is a leaky integrator of the tap before it, set by one "
+    "parameter mu (an identity to match, not a measurement)",
+    our_figure="mu = 0.1, 0.3, 0.5, 0.9 over 200 steps: largest |c_t - tap 1| 8.9e-16 "
+    "(rounding)",
 )
 def gamma_equivalence(seed: int = 0, quick: bool = False, progress: bool = False):
-    """Compare ``lstm_forward`` with frozen gates against ``iir.gamma_memory(x, K=1, mu)``."""
+    """Compare ``lstm_forward`` with frozen gates against ``iir.gamma_memory(x, K=1, mu)``.
+
+    Paper figure: de Vries & Principe (1992) define the gamma memory and show
+    that it unifies tapped delay lines and leaky ("concentration-in-time")
+    memories; the article's abstract was checked. Its exact notation for the
+    tap recursion, including where the unit delay sits, was not verified
+    against the full text. ``our_figure`` is the default setting, seed 0
+    (quick and full are the same run).
+    """
     rng = np.random.default_rng(seed)
     mus = [0.1, 0.3, 0.5, 0.9]
     T, B = 200, 4

@@ -89,6 +89,11 @@ def _plot_gradient_norms(result: ReproResult, ax) -> None:
     citation=f"{HOCHREITER_1991}; {BENGIO_1994}; {PASCANU_2013}; {HOCHREITER_1997}",
     lesson="05_vanishing_and_exploding_gradients",
     plot=_plot_gradient_norms,
+    paper_figure="the error reaching k steps back shrinks exponentially in k; for a linear "
+    "RNN, spectral radius < 1 suffices for vanishing, > 1 is needed for exploding; a "
+    "self-connection of 1 carries it unchanged",
+    our_figure="lag 50: driven tanh RNNs (rho 0.8 to 1.2) at most 7.2e-13; LSTM cell state "
+    "4.5e-12 (forget bias 0), 2.04 (bias 3), 4.16 (1997 cell)",
 )
 def gradient_norm_vs_lag(seed: int = 0, quick: bool = False, progress: bool = False):
     """Inject an error at the last step and measure how much of it reaches each earlier step.
@@ -102,6 +107,15 @@ def gradient_norm_vs_lag(seed: int = 0, quick: bool = False, progress: bool = Fa
     biases 0, 1, 3 and for the 1997 cell without a forget gate. Norms are
     geometric means over 4 input sequences. Quick and full are the same run
     (it takes about a second).
+
+    Paper figure: the spectral-radius conditions were checked against the text
+    of Pascanu et al. (2013), Section 2.1 (for a linear model, rho < 1 is
+    sufficient for long-term components to vanish and rho > 1 necessary for
+    them to explode; with tanh the bound uses the largest singular value). The
+    exponential decay and the constant error carousel are the analyses of
+    Hochreiter (1991) and Hochreiter & Schmidhuber (1997, Sections 3 and 4);
+    these are derivations, so the line quotes no measured number from them.
+    ``our_figure`` is the default setting, seed 0.
     """
     rng = np.random.default_rng(seed)
     T, H, D = 60, 32, 4
@@ -305,6 +319,10 @@ def _plot_latch(result: ReproResult, ax) -> None:
     citation=BENGIO_1994,
     lesson="05_vanishing_and_exploding_gradients",
     plot=_plot_latch,
+    paper_figure="one tanh unit trained by gradient descent to latch a bit converges less "
+    "and less often as the sequence grows (its rates per length are not quoted: unverified)",
+    our_figure="100 trials per length: success 1.00, 0.82, 0.23, 0.06, 0.00 at T = 2, 5, "
+    "10, 20, 40",
 )
 def latch_bengio1994(seed: int = 0, quick: bool = False, progress: bool = False):
     """The information-latching problem with one tanh unit, 100 trials per length.
@@ -314,6 +332,14 @@ def latch_bengio1994(seed: int = 0, quick: bool = False, progress: bool = False)
     and runs 300 epochs of full-batch gradient descent (learning rate 0.1).
     It succeeds when at least 95% of 200 new sequences end on the side of
     their class. The whole sweep takes about a second, so quick = full.
+
+    Paper figure: qualitative only. The finding (gradient-based learning gets
+    harder as the dependencies to be latched get longer) was checked against
+    the abstract of Bengio et al. (1994); the task's noise variance 0.2 and
+    targets +-0.8 against Hochreiter & Schmidhuber's description of "latch
+    variant I". The paper's convergence rates per length are curves whose
+    values were not verified, so no rate is quoted. ``our_figure`` is the
+    default setting, seed 0.
     """
     rng = np.random.default_rng(seed)
     lengths = [2, 5, 10, 20, 40]
@@ -390,12 +416,25 @@ def _plot_trainability(result: ReproResult, ax) -> None:
     citation=f"{HOCHREITER_1997}; {BENGIO_1994}",
     lesson="05_vanishing_and_exploding_gradients",
     plot=_plot_trainability,
+    paper_figure="task 2a: RTRL succeeds in 78% of trials at a 4-step lag, 0% at 10 or 100; "
+    "BPTT 0% at 100; LSTM 100% at 100, after 5,040 sequences (Table 2, 18 trials)",
+    our_figure="adding problem, 5 seeds: tanh RNN success 1.0, 1.0, 0.4, 0, 0 and LSTM 1.0 "
+    "at every T = 5, 10, 20, 40, 60",
 )
 def trainability_vs_lag(seed: int = 0, quick: bool = False, progress: bool = False):
     """The [0, 1] adding problem at several lengths, RNN vs LSTM (8 units each, Adam).
 
     A run succeeds when its test MSE drops below 0.05 (under a third of the
     constant-guess baseline 1/6) within the budget of updates.
+
+    Paper figure: Hochreiter & Schmidhuber (1997), Section 5.2, Table 2 (task
+    2a, noise-free sequences with long lags), checked against the article's
+    text: RTRL 78% successful trials at delay 4 (learning rate 1.0), 0% at
+    delays 10 and 100; BPTT 0% at 100; LSTM 100% at 100, success after 5,040
+    sequences; means of 18 trials. Their task differs from our adding
+    problem; the shape (gradient-trained RNNs stop learning as the lag grows,
+    LSTM does not) is the comparison. ``our_figure`` is the default setting,
+    seed 0 (five runs per length and network).
     """
     lengths = [5, 10, 20, 40] if quick else [5, 10, 20, 40, 60]
     seeds = 3 if quick else 5
