@@ -18,7 +18,7 @@ import numpy as np
 
 from ..concise import optim
 from ..core.lstm_config import LSTMConfig
-from ..course import analysis, tasks
+from ..course import tasks
 from . import ReproResult, register
 from ._train import SequenceNet, train
 
