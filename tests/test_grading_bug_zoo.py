@@ -7,6 +7,8 @@ bugs can be fixed in any order.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 
 import numpy as np
@@ -62,6 +64,18 @@ def test_each_bug_is_located_first_and_named_on_the_second_try(bug_zoo, name):
 def test_tries_are_counted_per_check(bug_zoo):
     quiet("bugzoo_output_tanh", bug_zoo["lstm_step_backward_1"])
     message = quiet("bugzoo_bias_slice", bug_zoo["lstm_step_backward_4"]).message
+    assert "hint:" not in message, message
+
+
+def test_a_demo_cells_guard_does_not_use_up_a_try(bug_zoo):
+    """The zoo's demo cells run before each check, inside `with needs(...)`."""
+    from lstm_teach.grading import needs
+
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        with needs(bugzoo_output_tanh=bug_zoo["lstm_step_backward_1"]):
+            raise AssertionError("the gradient check failed")
+    assert "does not pass its check yet" in printed.getvalue()
+    message = quiet("bugzoo_output_tanh", bug_zoo["lstm_step_backward_1"]).message
     assert "hint:" not in message, message
 
 

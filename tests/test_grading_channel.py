@@ -54,6 +54,20 @@ def test_generators_configs_and_package_functions_cross_by_value_or_name():
         decode(encode(dict_step_backward))  # the kernel may never name functions for us
 
 
+def test_a_step_cache_crosses_as_a_step_cache_the_package_accepts():
+    """The sequence exercises hand lists of step caches across, both ways."""
+    rng = np.random.default_rng(0)
+    params = lstm_teach.init_lstm(3, 4, rng=rng)
+    x_t, h, c = rng.normal(size=(2, 3)), rng.normal(size=(2, 4)), rng.normal(size=(2, 4))
+    cache = lstm_teach.lstm_step_forward(x_t, h, c, params)[2]
+    copy = roundtrip([cache])[0]
+    assert type(copy) is type(cache) and copy is not cache
+    dh, dc = rng.normal(size=(2, 4)), rng.normal(size=(2, 4))
+    ours, theirs = (lstm_teach.lstm_step_backward(dh, dc, k) for k in (copy, cache))
+    assert all(np.array_equal(a, b) for a, b in zip(ours[:3], theirs[:3], strict=True))
+    assert all(np.array_equal(ours[3][k], theirs[3][k]) for k in params)
+
+
 def test_other_objects_become_opaque_with_their_type_name():
     class Liar(np.ndarray):
         def __eq__(self, other):

@@ -10,9 +10,13 @@ environment variable:
 * ``nbgrader autograde`` gives 0 points to the untouched student versions and full
   marks to student versions whose answer cells hold the solutions.
 
-The bug zoo hands out broken code (``### STUB`` regions), which nbgrader's default
-preprocessor replaces by its plain stub; ``lstm_teach.grading.nbgrader_stubs`` gives
-nbgrader the same code as ``exercises/``, tested here on a small notebook and on the zoo.
+The bug zoo hands out broken code (``### STUB`` regions). nbgrader's default
+preprocessor replaces every solution region (and a solution cell without one) by its fixed
+stub ``raise NotImplementedError()``, so with the defaults the zoo's student version has
+that stub where ``exercises/`` has the broken code; it still grades right (0 untouched, full
+marks solved). ``lstm_teach.grading.nbgrader_stubs`` (one line of ``nbgrader_config.py``)
+gives nbgrader the same broken code as ``exercises/``, tested here on a small notebook and
+on the zoo, whose untouched broken code then scores 0.
 Skipped, with the reason, when nbgrader (the ``grading`` extra) is not installed.
 """
 
@@ -37,15 +41,19 @@ ASSIGNMENT = "course"
 BUG_ZOO = "04_bug_zoo"
 
 
-def _zoo_is_nbgrader_ready() -> bool:
-    """nbgrader refuses hidden tests outside graded cells; True when the zoo has none."""
-    nb = json.loads((REPO_ROOT / "solutions" / f"{BUG_ZOO}.ipynb").read_text(encoding="utf-8"))
-    return not any("### BEGIN HIDDEN TESTS" in "".join(c["source"]) for c in nb["cells"]
-                   if not c["metadata"].get("nbgrader", {}).get("grade"))
+#: Every exercise notebook, the bug zoo included: all go through nbgrader's defaults.
+SETS = [p.stem for p in sorted((REPO_ROOT / "solutions").glob("*.ipynb"))]
+#: Those whose default student version is exactly ``exercises/`` (the zoo's needs the config).
+SAME_AS_EXERCISES = [stem for stem in SETS if stem != BUG_ZOO]
 
 
-SETS = [p.stem for p in sorted((REPO_ROOT / "solutions").glob("*.ipynb"))
-        if p.stem != BUG_ZOO]
+def test_no_hidden_tests_outside_graded_cells():
+    """nbgrader refuses a hidden-test region in a cell that is not a graded (test) cell."""
+    for stem in SETS:
+        nb = json.loads((REPO_ROOT / "solutions" / f"{stem}.ipynb").read_text(encoding="utf-8"))
+        for index, cell in enumerate(nb["cells"]):
+            if not cell["metadata"].get("nbgrader", {}).get("grade"):
+                assert "### BEGIN HIDDEN TESTS" not in "".join(cell["source"]), (stem, index)
 
 
 def _nbgrader(course: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
@@ -92,7 +100,7 @@ def course(tmp_path_factory) -> Path:
     return course
 
 
-@pytest.mark.parametrize("stem", SETS)
+@pytest.mark.parametrize("stem", SAME_AS_EXERCISES)
 def test_generate_assignment_gives_the_exercises(course, stem):
     release = course / "release" / ASSIGNMENT / f"{stem}.ipynb"
     assert _sources(release) == _sources(REPO_ROOT / "exercises" / f"{stem}.ipynb")
@@ -159,15 +167,28 @@ def test_stub_regions_hand_out_their_own_code_through_nbgrader(tmp_path):
     assert cells[1].source == "def g(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()"
 
 
-@pytest.mark.skipif(not _zoo_is_nbgrader_ready(),
-                    reason="solutions/04_bug_zoo.ipynb still has hidden-test regions in demo "
-                           "cells, which nbgrader refuses: wrap those cells in `with needs(...)` "
-                           "and drop the markers, as in the other solutions")
 def test_the_bug_zoo_keeps_its_broken_code_through_nbgrader(tmp_path):
     _stub_config(tmp_path)
     (tmp_path / "source" / "zoo").mkdir(parents=True)
     shutil.copyfile(REPO_ROOT / "solutions" / f"{BUG_ZOO}.ipynb",
                     tmp_path / "source" / "zoo" / f"{BUG_ZOO}.ipynb")
     _nbgrader(tmp_path, "generate_assignment", "zoo", "--force")
-    assert (_sources(tmp_path / "release" / "zoo" / f"{BUG_ZOO}.ipynb")
-            == _sources(REPO_ROOT / "exercises" / f"{BUG_ZOO}.ipynb"))
+    release = tmp_path / "release" / "zoo" / f"{BUG_ZOO}.ipynb"
+    assert _sources(release) == _sources(REPO_ROOT / "exercises" / f"{BUG_ZOO}.ipynb")
+
+    for student, notebook in (("untouched", nbformat.read(release, as_version=4)),
+                              ("solved", _solved(release, REPO_ROOT / "solutions"
+                                                 / f"{BUG_ZOO}.ipynb"))):
+        folder = tmp_path / "submitted" / student / "zoo"
+        folder.mkdir(parents=True)
+        nbformat.write(notebook, folder / f"{BUG_ZOO}.ipynb")
+    _nbgrader(tmp_path, "autograde", "zoo", "--force")
+
+    from nbgrader.api import Gradebook
+
+    registered = checks.max_score(BUG_ZOO)
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gradebook:
+        untouched = gradebook.find_submission_notebook(BUG_ZOO, "zoo", "untouched")
+        solved = gradebook.find_submission_notebook(BUG_ZOO, "zoo", "solved")
+        assert untouched.max_score == registered and untouched.score == 0
+        assert solved.max_score == registered and solved.score == registered

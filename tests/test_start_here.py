@@ -6,6 +6,7 @@ they live here. They read the lesson's markdown and check that
 * every notebook the course map links to exists, and every lesson, exercise and
   solution notebook of the course is in the map;
 * the time totals in the text are the sums of the tables;
+* the README's exercise table agrees with lesson 00's (points, times, totals);
 * the exercise table names the functions each solution hands to a check, and the
   number of checks and points that ``lstm_teach.grading`` registers;
 * the reading list holds every dated source the lessons cite, with the right lessons,
@@ -23,7 +24,7 @@ from pathlib import Path
 import pytest
 
 import lstm_teach as lt
-from lstm_teach.grading.checks import exercises_for
+from lstm_teach.grading.checks import exercises_for, max_score
 
 COURSE = Path(__file__).resolve().parent.parent
 HERE = COURSE / "notebooks"
@@ -180,3 +181,23 @@ def test_the_equations_follow_the_order_of_the_package_docstring():
     equations = MAP_TEXT[MAP_TEXT.index("### The forward equations"):]
     lesson_order = re.findall(r"^(\w)_t &= ", equations, flags=re.M)
     assert lesson_order == docstring_order[1:], lesson_order
+
+
+def test_the_readme_exercise_table_agrees_with_the_course_map():
+    readme = (COURSE / "README.md").read_text(encoding="utf-8")
+    rows = table_rows(readme, "| exercise | after lesson |")
+    *exercises, total = rows
+    in_map = {Path(link_target(row[0])).stem: row for row in EXERCISE_ROWS}
+    in_readme = {Path(link_target(row[0])).stem: row for row in exercises}
+    assert list(in_readme) == list(in_map), "the README lists other exercises than lesson 00"
+    for name, row in in_readme.items():
+        map_row = in_map[name]
+        map_points = int(re.search(r"(\d+) points?", map_row[3]).group(1))
+        assert row[1] == map_row[1], f"{name}: after lesson {row[1]} in the README"
+        assert int(row[3]) == map_points == max_score(name), name
+        assert minutes(row[4]) == minutes(map_row[4]), f"{name}: another time in the README"
+    words = {10: "ten", 11: "eleven", 12: "twelve", 13: "thirteen", 14: "fourteen"}
+    assert total[0] == f"**all {words[len(exercises)]}**", total
+    assert total[3] == f"**{sum(int(row[3]) for row in exercises)}**", total
+    hours = sum(minutes(row[4]) for row in exercises) / 60
+    assert total[4] == f"**about {round(hours)} h**", (total, hours)

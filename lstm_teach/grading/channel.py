@@ -14,7 +14,8 @@ the only structured values are:
 ``{"G": {...}}``          a ``np.random.Generator`` (bit generator name and
                           state), so a learner's draws advance the grader's
                           generator exactly as they would in-process
-``{"C": {...}}``          an allow-listed dataclass (``LSTMConfig``) by fields
+``{"C": {...}}``          an allow-listed dataclass (``LSTMConfig``,
+                          ``LSTMStepCache``) by fields
 ``{"F": "module:name"}``  (grader to kernel only) a function of this package
 ``{"X": {...}}``          anything else: its type name and a short repr
 ========================  ===============================================
@@ -58,8 +59,11 @@ class ChannelError(Exception):
 
 def _dataclass_allowlist() -> dict[str, type]:
     import lstm_teach
+    from lstm_teach.core.lstm import LSTMStepCache
 
-    return {"LSTMConfig": lstm_teach.LSTMConfig}
+    # plain records of arrays, dicts and configs: rebuilt field by field, never trusted
+    # further (the sequence exercises hand step caches both ways)
+    return {"LSTMConfig": lstm_teach.LSTMConfig, "LSTMStepCache": LSTMStepCache}
 
 
 def _encode_array(arr: np.ndarray) -> dict:

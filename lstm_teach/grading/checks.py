@@ -10,6 +10,7 @@ maximum score from it (so deleting a graded cell cannot shrink the maximum).
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import os
 import pkgutil
@@ -107,13 +108,24 @@ def max_score(exercise_set: str) -> int:
 # --------------------------------------------------------------------------- running
 
 
+#: True while :func:`check_status` asks for a verdict on the learner's behalf: such a probe
+#: is not one of the learner's tries (checks that count tries, like the bug zoo's, skip it).
+PROBING: contextvars.ContextVar[bool] = contextvars.ContextVar("lstm_teach_probing",
+                                                               default=False)
+
+
 def check_status(name: str, obj, **kwargs) -> str:
     """``"passed"``, ``"failed"`` or ``"not attempted"``: the verdict of a check, silently.
 
     Prints nothing and never raises (not even in strict mode): what
     :class:`lstm_teach.grading.guard.needs` asks before it explains a failed demo cell.
+    It does not count as a try (see :data:`PROBING`).
     """
-    return evaluate(get_exercise(name), obj, **kwargs).status
+    token = PROBING.set(True)
+    try:
+        return evaluate(get_exercise(name), obj, **kwargs).status
+    finally:
+        PROBING.reset(token)
 
 
 def run_check(name: str, obj, *, verbose: bool = True, **kwargs) -> CheckResult:

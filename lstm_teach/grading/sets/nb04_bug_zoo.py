@@ -16,7 +16,7 @@ from collections import Counter
 
 import numpy as np
 
-from ..checks import register
+from ..checks import PROBING, register
 from ..feedback import Incorrect, call_learner, compare
 from ..lstm_diagnosis import (
     GATES,
@@ -49,6 +49,8 @@ def tiered(name: str):
             try:
                 return check(fn, **kwargs)
             except Incorrect as exc:
+                if PROBING.get():
+                    raise  # a demo cell's guard asking, not the learner trying
                 _FAILED_TRIES[name] += 1
                 hints = [line for line in exc.lines if line.startswith(HINT_PREFIX)]
                 if _FAILED_TRIES[name] >= 2 or not hints:
