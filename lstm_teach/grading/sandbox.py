@@ -9,7 +9,9 @@ started. With Debian's bubblewrap (``bwrap``) the runner sees
   files (no home directory, no repository: ``solutions/`` sits next to the
   package in an editable install and is *not* mounted); a minimal ``/etc``;
 * its own working copy of the submission at ``/submission``, the only
-  writable place besides a private ``/tmp`` (both gone when it ends);
+  writable place besides a private ``/tmp`` (both gone when it ends; both
+  tmpfs of ``Limits.scratch_bytes``, since tmpfs pages are memory that no
+  rlimit counts);
 * new user, PID, network, IPC, UTS and cgroup namespaces: no network, no view
   of other processes, uid/gid 65534 with no capabilities and ``no_new_privs``;
 * ``--die-with-parent`` and a PID namespace: when the grader kills the
@@ -55,6 +57,11 @@ class Limits:
     file_bytes: int = 256 * 2**20
     processes: int = 64
     open_files: int = 256
+    #: Size of each of the sandbox's two writable places (``/tmp`` and ``/submission``).
+    #: Both are tmpfs, so they live in the machine's memory: without a size, a
+    #: submission could fill half of the RAM through ``/tmp`` (or the disk through a
+    #: bound folder), whatever its memory limit.
+    scratch_bytes: int = 512 * 2**20
 
 
 @dataclass
@@ -133,11 +140,18 @@ def _minimal_etc() -> tuple[list[str], str, str]:
     return args, passwd, group
 
 
-def bwrap_command(bwrap: str, workdir: Path) -> tuple[list[str], dict]:
-    """The bwrap command line, and the data files it reads from inherited pipes."""
+def bwrap_command(bwrap: str, workdir: Path,
+                  scratch_bytes: int | None = None) -> tuple[list[str], dict]:
+    """The bwrap command line, and the data files it reads from inherited pipes.
+
+    With ``scratch_bytes``, ``/tmp`` and ``/submission`` are tmpfs of that size (the
+    caller copies the submission in with ``--file``); without, ``workdir`` is bound
+    at ``/submission``.
+    """
+    size = ["--size", str(int(scratch_bytes))] if scratch_bytes else []
     cmd = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
            "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "grading",
-           "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+           "--proc", "/proc", "--dev", "/dev", *size, "--tmpfs", "/tmp"]
     for top in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin"):
         if os.path.islink(top):
             cmd += ["--symlink", os.readlink(top), top]
@@ -148,8 +162,11 @@ def bwrap_command(bwrap: str, workdir: Path) -> tuple[list[str], dict]:
     for path in _readonly_paths():
         if not any(path == top or path.startswith(top + "/") for top in ("/usr", "/lib")):
             cmd += ["--ro-bind", path, path]
-    cmd += ["--bind", str(workdir), SUBMISSION_DIR, "--chdir", SUBMISSION_DIR,
-            "--clearenv"]
+    if scratch_bytes:
+        cmd += [*size, "--tmpfs", SUBMISSION_DIR]
+    else:
+        cmd += ["--bind", str(workdir), SUBMISSION_DIR]
+    cmd += ["--chdir", SUBMISSION_DIR, "--clearenv"]
     data = {"/etc/passwd": passwd, "/etc/group": group}
     return cmd, data
 
@@ -270,7 +287,7 @@ def launch(workdir: Path, limits: Limits, stderr_path: Path) -> Sandbox:
                      "(RLIMIT_NPROC does not apply) and no pids cgroup could be created")
     pass_fds, data_pipes = [], []
     if bwrap:
-        cmd, data = bwrap_command(bwrap, workdir)
+        cmd, data = bwrap_command(bwrap, workdir, limits.scratch_bytes)
         for target, text in data.items():
             read_fd, write_fd = os.pipe()
             os.write(write_fd, text.encode())  # small: fits the pipe buffer
@@ -278,6 +295,13 @@ def launch(workdir: Path, limits: Limits, stderr_path: Path) -> Sandbox:
             cmd += ["--ro-bind-data", str(read_fd), target]
             pass_fds.append(read_fd)
             data_pipes.append(read_fd)
+        for path in sorted(workdir.iterdir()) if limits.scratch_bytes else ():
+            if path.is_file() and not path.is_symlink():  # the working copy, into the tmpfs
+                file_fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+                cmd += ["--perms", "0644", "--file", str(file_fd),
+                        f"{SUBMISSION_DIR}/{path.name}"]
+                pass_fds.append(file_fd)
+                data_pipes.append(file_fd)
         cmd += ["--", *python_argv]
         cwd, env = None, {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         env_inside = sandbox_env()
