@@ -21,7 +21,10 @@ Resource limits (``setrlimit`` before ``exec``, inherited by every process of
 the submission): address space (memory, default 4 GiB), CPU seconds, file
 size, open files, and process count. ``RLIMIT_NPROC`` is not enforced for
 uid 0, so when the grader runs as root the process count is also capped by a
-pids cgroup where one can be created; the report says which limits hold.
+pids cgroup where one can be created; the report says which limits hold. As
+root, a memory cgroup (inside the grader's own) also caps the memory of the
+whole submission: its processes together and its tmpfs pages, which no rlimit
+counts.
 
 Without ``bwrap`` the runner still gets the resource limits, a scratch working
 directory and its own session, but it can read and write whatever the
@@ -72,6 +75,7 @@ class Sandbox:
     confined: bool
     notes: list[str] = field(default_factory=list)
     cgroup: Path | None = None
+    memory_cgroup: Path | None = None
 
 
 def find_bwrap() -> str | None:
@@ -209,6 +213,46 @@ def _make_cgroup(limits: Limits) -> Path | None:
     return None
 
 
+def _own_cgroup(controller: str) -> str | None:
+    """This process's cgroup path in the hierarchy of ``controller`` (v1), or v2's, or None."""
+    for line in _read(Path("/proc/self/cgroup")).splitlines():
+        _, controllers, path = line.split(":", 2)
+        if controller in controllers.split(",") or (controllers == "" and controller == ""):
+            return path
+    return None
+
+
+def _make_memory_cgroup(limits: Limits) -> Path | None:
+    """A memory cgroup for the whole submission, inside the grader's own, when allowed (root).
+
+    ``RLIMIT_AS`` caps each process; this caps their sum and the tmpfs pages they
+    write, so a submission that forks cannot take the machine's memory.
+    """
+    total = limits.memory_bytes + 2 * limits.scratch_bytes
+    candidates = []
+    own_v1 = _own_cgroup("memory")
+    if own_v1 is not None:
+        candidates.append((Path("/sys/fs/cgroup/memory" + own_v1.rstrip("/")),
+                           "memory.limit_in_bytes"))
+    own_v2 = _own_cgroup("")
+    if own_v2 is not None:
+        candidates.append((Path("/sys/fs/cgroup" + own_v2.rstrip("/")), "memory.max"))
+    for base, limit_file in candidates:
+        if not (base / "cgroup.procs").exists() or not (base / limit_file).exists():
+            continue
+        group = base / f"lstm-teach-grade-{uuid.uuid4().hex[:12]}"
+        try:
+            group.mkdir()
+            (group / limit_file).write_text(str(total))
+            return group
+        except OSError:
+            try:
+                group.rmdir()
+            except OSError:
+                pass
+    return None
+
+
 def process_limit_enforceable(limits: Limits | None = None) -> bool:
     """Whether a process-count limit holds here: not root (RLIMIT_NPROC), or a pids cgroup."""
     if os.geteuid() != 0:
@@ -249,9 +293,9 @@ def _user_process_count() -> int:
 _LIMITS_WRAPPER = """
 import json, os, resource, signal, sys
 spec = json.loads(sys.argv[1])
-if spec["cgroup"]:
+for procs in spec["cgroups"]:
     try:
-        with open(spec["cgroup"], "w") as fh:
+        with open(procs, "w") as fh:
             fh.write(str(os.getpid()))
     except OSError:
         pass
@@ -265,11 +309,11 @@ os.execv(sys.argv[2], sys.argv[2:])
 """
 
 
-def _with_limits(cmd: list[str], limits: Limits, cgroup: Path | None) -> list[str]:
-    """``cmd`` started through the limits wrapper."""
+def _with_limits(cmd: list[str], limits: Limits, cgroups: list[Path]) -> list[str]:
+    """``cmd`` started through the limits wrapper, which joins ``cgroups`` first."""
     # RLIMIT_NPROC caps every process of the user, so allow the ones already running.
     nproc = limits.processes + (_user_process_count() if os.geteuid() != 0 else 0)
-    spec = {"cgroup": str(cgroup / "cgroup.procs") if cgroup else None,
+    spec = {"cgroups": [str(group / "cgroup.procs") for group in cgroups],
             "limits": {"RLIMIT_AS": limits.memory_bytes, "RLIMIT_CPU": limits.cpu_seconds,
                        "RLIMIT_FSIZE": limits.file_bytes, "RLIMIT_NOFILE": limits.open_files,
                        "RLIMIT_NPROC": nproc, "RLIMIT_CORE": 0}}
@@ -282,6 +326,11 @@ def launch(workdir: Path, limits: Limits, stderr_path: Path) -> Sandbox:
     bwrap = find_bwrap()
     notes = []
     cgroup = _make_cgroup(limits) if os.geteuid() == 0 else None
+    memory_cgroup = _make_memory_cgroup(limits) if os.geteuid() == 0 else None
+    if memory_cgroup is None:
+        notes.append("the memory limit holds for each process, not for the submission as a "
+                     "whole: no memory cgroup could be created (the grader is not root, "
+                     "or the cgroup file system is read-only)")
     if os.geteuid() == 0 and cgroup is None:
         notes.append("the process-count limit is not enforced: the grader runs as root "
                      "(RLIMIT_NPROC does not apply) and no pids cgroup could be created")
@@ -319,12 +368,14 @@ def launch(workdir: Path, limits: Limits, stderr_path: Path) -> Sandbox:
                      "grader's own permissions (only resource limits applied)")
     with open(stderr_path, "wb") as err:
         process = subprocess.Popen(
-            _with_limits(cmd, limits, cgroup), cwd=cwd, env=env, stdin=subprocess.PIPE,
+            _with_limits(cmd, limits, [g for g in (cgroup, memory_cgroup) if g]), cwd=cwd,
+            env=env, stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=err, pass_fds=pass_fds, start_new_session=True,
             bufsize=0)
     for fd in data_pipes:
         os.close(fd)
-    return Sandbox(process, confined=bool(bwrap), notes=notes, cgroup=cgroup)
+    return Sandbox(process, confined=bool(bwrap), notes=notes, cgroup=cgroup,
+                   memory_cgroup=memory_cgroup)
 
 
 def cgroup_holds_processes(sandbox: Sandbox) -> bool:
@@ -351,8 +402,9 @@ def terminate(sandbox: Sandbox) -> None:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL does not fail
         pass
-    if sandbox.cgroup is not None:
-        _kill_cgroup(sandbox.cgroup)
+    for group in (sandbox.cgroup, sandbox.memory_cgroup):
+        if group is not None:
+            _kill_cgroup(group)
 
 
 def _kill_cgroup(group: Path) -> None:
