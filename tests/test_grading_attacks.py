@@ -205,3 +205,62 @@ def test_identical_files_that_earn_points_are_noted(tmp_path):
     assert f"byte for byte the same file as {alice}" in reports[1]["notes"]
     assert not any("byte for byte" in note for r in reports[2:] for note in r["notes"]), \
         "untouched exercises are alike and worth nothing: no note"
+
+
+def _memory_cgroup_available() -> bool:
+    group = sandbox._make_memory_cgroup(Limits()) if os.geteuid() == 0 else None
+    if group is not None:
+        group.rmdir()
+    return group is not None
+
+
+@needs_bwrap
+@pytest.mark.skipif(not _memory_cgroup_available(),
+                    reason="no memory cgroup can be made here (the grader is not root, or the "
+                    "cgroup file system is read-only): the limit is per process only")
+def test_forked_processes_share_one_memory_limit():
+    """RLIMIT_AS is per process: four children of 400 MiB each held 1.6 GiB under a 1 GiB limit."""
+    fork_and_hold = """
+import os, time
+
+def probe():
+    children = []
+    for _ in range(4):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                block = b"x" * (400 * 2**20)
+                time.sleep(3)
+            except MemoryError:
+                os._exit(3)
+            os._exit(0)
+        children.append(pid)
+    return [os.waitpid(pid, 0)[1] for pid in children]
+"""
+    session = Session(b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}',
+                      Limits(memory_bytes=2**30, scratch_bytes=32 * 2**20))
+    try:
+        group = session.sandbox.memory_cgroup
+        assert group is not None and group.is_dir()
+        assert session.run_cell(fork_and_hold, 30)["error"] is None
+        statuses = session.call("probe", (), {}, 60)
+    finally:
+        session.close()
+    assert not group.exists(), "the cgroup is removed with the sandbox"
+    held = sum(1 for status in statuses if status == 0)
+    assert held <= 2, f"{held} children held 400 MiB each under a 1 GiB limit: {statuses}"
+
+
+def test_a_huge_cell_cannot_stall_the_review_and_is_flagged():
+    """The review runs unconfined, in the grader: 0.8 MB of code took ~20 s and 400 MiB."""
+    import time
+
+    nb = notebook("exercises", "x = [1]\n" * 100_000, "y = 2")
+    start = time.monotonic()
+    found = review.reaching_into_the_grader(nb)
+    names = list(NAMES)
+    review.leaning_on_reference(nb, review.targets_for(SET, names, nb))
+    review.checkpoints(nb, names)
+    assert time.monotonic() - start < 5.0
+    first_added = len(review.code_cells(notebook("exercises"))) + 1
+    assert found == [f"code cell {first_added}: too much code to review (800,000 characters)"]

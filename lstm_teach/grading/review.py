@@ -46,6 +46,30 @@ def code_cells(nb) -> list[str]:
     return out
 
 
+#: The review runs in the grader's own (unconfined) process, so it reads only this much
+#: code: a cell of 0.8 MB took about 20 s and 400 MiB to review, and a notebook may have
+#: 50 MB. The course's largest code cell has under 2,000 characters.
+MAX_REVIEW_CELL_CHARS = 20_000
+MAX_REVIEW_TOTAL_CHARS = 200_000
+
+
+def reviewed_sources(nb) -> tuple[list[str], list[int]]:
+    """The code cells the review reads, and the indices of those too large to read.
+
+    A cell over :data:`MAX_REVIEW_CELL_CHARS`, or past :data:`MAX_REVIEW_TOTAL_CHARS`
+    in all, is replaced by an empty string (it still runs in the sandbox).
+    """
+    sources, skipped, total = [], [], 0
+    for index, source in enumerate(code_cells(nb)):
+        total += len(source)
+        if len(source) > MAX_REVIEW_CELL_CHARS or total > MAX_REVIEW_TOTAL_CHARS:
+            sources.append("")
+            skipped.append(index)
+        else:
+            sources.append(source)
+    return sources, skipped
+
+
 def parse(source: str) -> ast.Module | None:
     """The cell as Python; None if it does not parse.
 
@@ -113,7 +137,7 @@ def targets_for(exercise_set: str, names: list[str], submission=None) -> dict[st
     """The notebook name of the learner's function for each exercise in ``names``."""
     targets = dict(_instructor_targets(exercise_set))
     if submission is not None:
-        for source in code_cells(submission):
+        for source in reviewed_sources(submission)[0]:
             for name, target in check_calls(parse(source)):
                 if target and name not in targets:
                     targets[name] = target
@@ -124,7 +148,7 @@ def checkpoints(nb, names: list[str]) -> list[list[str]]:
     """For each code cell, the exercises (of ``names``) whose check it calls."""
     wanted = set(names)
     out = []
-    for source in code_cells(nb):
+    for source in reviewed_sources(nb)[0]:
         calls = [name for name, _ in check_calls(parse(source)) if name in wanted]
         out.append(list(dict.fromkeys(calls)))
     return out
@@ -232,7 +256,7 @@ def leaning_on_reference(nb, targets: dict[str, str]) -> dict[str, str]:
     anything of ``lstm_teach.grading`` other than ``check``.
     """
     flags: dict[str, str] = {}
-    sources = code_cells(nb)
+    sources = reviewed_sources(nb)[0]
     trees = [parse(s) for s in sources]
     aliases = _package_aliases([t for t in trees if t is not None])
     for name, target in targets.items():
@@ -313,8 +337,10 @@ def _hiding_lines(tree: ast.Module) -> list[int]:
 
 def reaching_into_the_grader(nb) -> list[str]:
     """``["code cell N, line L: <code>", ...]`` for cells that touch the grading machinery."""
-    found = []
-    for index, source in enumerate(code_cells(nb)):
+    sources, skipped = reviewed_sources(nb)
+    found = [f"code cell {index + 1}: too much code to review "
+             f"({len(code_cells(nb)[index]):,} characters)" for index in skipped[:1]]
+    for index, source in enumerate(sources):
         tree = parse(source)
         if tree is None:
             continue
