@@ -264,3 +264,17 @@ def test_a_huge_cell_cannot_stall_the_review_and_is_flagged():
     assert time.monotonic() - start < 5.0
     first_added = len(review.code_cells(notebook("exercises"))) + 1
     assert found == [f"code cell {first_added}: too much code to review (800,000 characters)"]
+
+
+@pytest.mark.parametrize("state", [
+    {"bit_generator": "PCG64", "state": {"state": 2**200, "inc": 1}, "has_uint32": 0,
+     "uinteger": 0},
+    {"bit_generator": "PCG64", "state": {"state": -1, "inc": 1}, "has_uint32": 0, "uinteger": 0},
+    {"bit_generator": "MT19937", "state": {"key": [2**70] * 624, "pos": 0}},
+])
+def test_a_forged_generator_state_is_a_channel_error(state):
+    """It raised OverflowError, which the session did not expect from a reply."""
+    from lstm_teach.grading.channel import ChannelError, decode
+
+    with pytest.raises(ChannelError, match="invalid generator state"):
+        decode({"G": {"name": state["bit_generator"], "state": state}})
