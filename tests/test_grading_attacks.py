@@ -278,3 +278,66 @@ def test_a_forged_generator_state_is_a_channel_error(state):
 
     with pytest.raises(ChannelError, match="invalid generator state"):
         decode({"G": {"name": state["bit_generator"], "state": state}})
+
+
+def test_a_table_of_answers_computed_elsewhere_needs_review(tmp_path):
+    """The grader's inputs are fixed and public: record the reference's answers, hand them in.
+
+    Only the plain form (a big literal) is caught; see the README.
+    """
+    import numpy as np
+
+    from lstm_teach.core import iir
+
+    table: dict = {}
+
+    def recording(name):
+        def answer(*args):
+            out = getattr(iir, name)(*args)
+            key = json.dumps([np.asarray(v).round(12).tolist() for v in args])
+            table.setdefault(name, {})[key] = out if isinstance(out, str) else out.tolist()
+            return out
+        return answer
+
+    for ex in checks.exercises_for(SET):
+        assert checks.evaluate(ex, recording(ex.name)).passed
+    lookup = f"""
+import json
+import numpy as np
+_TABLE = json.loads({json.dumps(json.dumps(table))})
+
+def _look(name, *args):
+    out = _TABLE[name][json.dumps([np.asarray(v).round(12).tolist() for v in args])]
+    return out if isinstance(out, str) else np.array(out)
+
+def iir_filter(x, w, b):
+    return _look("iir_filter", x, w, b)
+
+def impulse_response(w, n):
+    return _look("impulse_response", w, n)
+
+def classify_stability(w):
+    return _look("classify_stability", w)
+"""
+    path = write(tmp_path / f"mallory_{SET}.ipynb", notebook("exercises", lookup))
+    report = grade_notebook(path, 30.0, 120.0)
+    rows = {row["name"]: row for row in report["exercises"]}
+    assert [rows[n].get("points_if_accepted", rows[n]["points"]) for n in NAMES] == [2, 1, 2]
+    assert report["score"] == 0, rows
+    assert "_TABLE = json.loads(" in report["review"][0]
+
+
+@needs_bwrap
+def test_an_old_bwrap_without_size_still_grades_and_says_the_scratch_is_unlimited(
+        monkeypatch):
+    monkeypatch.setattr(sandbox, "bwrap_sizes_tmpfs", lambda path: False)
+    data = (REPO_ROOT / "exercises" / f"{SET}.ipynb").read_bytes()
+    session = Session(data, Limits())
+    try:
+        assert session.dead_reason is None, session.dead_reason
+        assert any("no size limit" in note for note in session.notes), session.notes
+        assert session.run_cell("import os\nsize = lambda: os.path.getsize("
+                                "'/submission/submission.ipynb')", 30)["error"] is None
+        assert session.call("size", (), {}, 30) == len(data)
+    finally:
+        session.close()

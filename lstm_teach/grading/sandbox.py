@@ -106,6 +106,17 @@ def bwrap_works(path: str) -> tuple[bool, str]:
     return done.returncode == 0, done.stderr.decode("utf-8", "replace").strip()[:200]
 
 
+@functools.cache
+def bwrap_sizes_tmpfs(path: str) -> bool:
+    """Whether this bwrap has ``--size`` for ``--tmpfs`` (0.5.0 and later)."""
+    try:
+        done = subprocess.run([path, "--help"], capture_output=True, timeout=30,
+                              stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return b"--size" in done.stdout + done.stderr
+
+
 def unconfined_reason() -> str:
     """Why :func:`find_bwrap` found no usable sandbox (for the console and the report)."""
     if os.environ.get("LSTM_TEACH_NO_BWRAP", "").strip() not in ("", "0"):
@@ -336,7 +347,11 @@ def launch(workdir: Path, limits: Limits, stderr_path: Path) -> Sandbox:
                      "(RLIMIT_NPROC does not apply) and no pids cgroup could be created")
     pass_fds, data_pipes = [], []
     if bwrap:
-        cmd, data = bwrap_command(bwrap, workdir, limits.scratch_bytes)
+        scratch = limits.scratch_bytes if bwrap_sizes_tmpfs(bwrap) else None
+        if limits.scratch_bytes and scratch is None:
+            notes.append("/tmp and the working copy have no size limit: this bwrap has no "
+                         "--size option (bubblewrap 0.5 or later has)")
+        cmd, data = bwrap_command(bwrap, workdir, scratch)
         for target, text in data.items():
             read_fd, write_fd = os.pipe()
             os.write(write_fd, text.encode())  # small: fits the pipe buffer
@@ -344,7 +359,7 @@ def launch(workdir: Path, limits: Limits, stderr_path: Path) -> Sandbox:
             cmd += ["--ro-bind-data", str(read_fd), target]
             pass_fds.append(read_fd)
             data_pipes.append(read_fd)
-        for path in sorted(workdir.iterdir()) if limits.scratch_bytes else ():
+        for path in sorted(workdir.iterdir()) if scratch else ():
             if path.is_file() and not path.is_symlink():  # the working copy, into the tmpfs
                 file_fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
                 cmd += ["--perms", "0644", "--file", str(file_fd),
