@@ -341,3 +341,19 @@ def test_an_old_bwrap_without_size_still_grades_and_says_the_scratch_is_unlimite
         assert session.call("size", (), {}, 30) == len(data)
     finally:
         session.close()
+
+
+def test_a_file_name_cannot_put_a_formula_in_the_gradebook(tmp_path):
+    """The student column comes from the file name; a spreadsheet runs '=...' as a formula."""
+    import csv
+
+    from lstm_teach.grading.classroom import summary_rows, write_summary_csv
+
+    path = write(tmp_path / f"=HYPERLINK(1)_{SET}.ipynb", notebook("exercises"))
+    reports = grade_class([path], timeout_cell=30.0, timeout_notebook=120.0)
+    write_summary_csv(tmp_path / "grades.csv", summary_rows(reports))
+    with open(tmp_path / "grades.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [row["student"] for row in rows] == ["'=HYPERLINK(1)"] * 3
+    assert all(not value.startswith(("=", "+", "-", "@")) for row in rows
+               for value in row.values())

@@ -21,7 +21,8 @@
   notebook_status, needs_review, review, confined``. The student is the file
   name without the set name (``alice_03_gated_cell.ipynb`` -> ``alice``), or
   the folder name when the file is named after the set alone
-  (``alice/03_gated_cell.ipynb`` -> ``alice``).
+  (``alice/03_gated_cell.ipynb`` -> ``alice``). A CSV cell that a spreadsheet
+  would run as a formula (``=``, ``+``, ``-``, ``@`` first) gets a leading ``'``.
 
 Exit status: 0 whenever grading happened, whatever the submissions did; 2 for
 usage errors (a missing path, an unknown set, a bad limit, an unwritable
@@ -162,11 +163,18 @@ def summary_rows(reports: list[dict]) -> list[dict]:
     return rows
 
 
+def _inert(value):
+    """A text cell a spreadsheet will not run as a formula (the student names the file)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def write_summary_csv(path: Path, rows: list[dict]) -> None:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=SUMMARY_FIELDS)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({key: _inert(value) for key, value in row.items()} for row in rows)
 
 
 def _usage_errors(args, files_errors: list[str]) -> list[str]:
