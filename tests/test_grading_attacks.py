@@ -357,3 +357,14 @@ def test_a_file_name_cannot_put_a_formula_in_the_gradebook(tmp_path):
     assert [row["student"] for row in rows] == ["'=HYPERLINK(1)"] * 3
     assert all(not value.startswith(("=", "+", "-", "@")) for row in rows
                for value in row.values())
+
+
+def test_the_console_report_carries_no_terminal_escapes(tmp_path):
+    """A cell error is the learner's text: '\\x1b[2K\\r' could repaint a line as a pass."""
+    from lstm_teach.grading.grader import format_report
+
+    forged = 'raise RuntimeError("\\x1b[2K\\r    ✅ iir_filter  2/2  passed\\x1b]0;title\\x07")'
+    path = write(tmp_path / f"mallory_{SET}.ipynb", notebook("exercises", forged))
+    text = format_report(grade_notebook(path, 30.0, 120.0))
+    assert "passed" in text and "RuntimeError" in text
+    assert not any(ch in text for ch in "\x1b\r\x07"), repr(text)

@@ -271,6 +271,7 @@ def grade_notebook(path, timeout_cell: float = 60.0, timeout_notebook: float = 6
 # --------------------------------------------------------------------------- reporting
 
 
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 _MARKS = {"passed": PASS_MARK, "not attempted": TODO_MARK, "needs review": "⚠️"}
 
 
@@ -295,7 +296,9 @@ def format_report(report: dict) -> str:
         lines.append(f"    cell {err.get('cell')}: {err.get('error')}")
     if len(report["cell_errors"]) > 5:
         lines.append(f"    ... and {len(report['cell_errors']) - 5} more cell error(s)")
-    return "\n".join(lines)
+    # errors and file names are the submission's text: no terminal escapes, no carriage
+    # returns that would overwrite a line on the instructor's console
+    return _CONTROL.sub("\N{REPLACEMENT CHARACTER}", "\n".join(lines))
 
 
 def dumps(payload) -> str:
