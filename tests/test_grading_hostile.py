@@ -452,7 +452,10 @@ if os.fork() == 0:  # a classic daemon too
     written = report_path.read_text()
     time.sleep(4)
     assert report_path.read_text() == written
-    assert json.loads(written)["score"] == 5
+    rows = json.loads(written)["exercises"]
+    # subprocess could hide a call of the reference, so the answers need review; the
+    # points they would earn show that grading finished untouched by the detached writers
+    assert sum(row.get("points_if_accepted", row["points"]) for row in rows) == 5
     assert processes_named("lstmdetached") == []
 
 

@@ -210,7 +210,7 @@ def decode(doc, *, allow_functions: bool = False, _state: list | None = None):
         bitgen = bitgen_cls()
         try:
             bitgen.state = body.get("state")
-        except (TypeError, ValueError, KeyError) as exc:
+        except (TypeError, ValueError, KeyError, OverflowError) as exc:
             raise ChannelError(f"invalid generator state ({exc})") from None
         return np.random.Generator(bitgen)
     if tag == "C" and isinstance(body, dict):

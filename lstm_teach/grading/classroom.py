@@ -10,6 +10,10 @@
   notebook runs**; each then runs from its own copy, in its own sandbox. After
   the class, the originals are hashed again: a changed original is reported
   (its grade stands, since it was graded from the copy taken first).
+* Only regular files are graded: a symbolic link (which could name a classmate's
+  notebook or an instructor's file), a FIFO or a device gets an "invalid
+  notebook" row instead of stalling the class. Two submissions with the same
+  bytes that earn points are noted in both reports (and on the console).
 * ``--jobs N`` grades N submissions at a time. Every submission gets its row,
   whatever happens to the others (a grader error becomes that row's status).
 * ``--class-csv`` / ``--class-json``: one row per student per exercise:
@@ -17,7 +21,8 @@
   notebook_status, needs_review, review, confined``. The student is the file
   name without the set name (``alice_03_gated_cell.ipynb`` -> ``alice``), or
   the folder name when the file is named after the set alone
-  (``alice/03_gated_cell.ipynb`` -> ``alice``).
+  (``alice/03_gated_cell.ipynb`` -> ``alice``). A CSV cell that a spreadsheet
+  would run as a formula (``=``, ``+``, ``-``, ``@`` first) gets a leading ``'``.
 
 Exit status: 0 whenever grading happened, whatever the submissions did; 2 for
 usage errors (a missing path, an unknown set, a bad limit, an unwritable
@@ -35,7 +40,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import checks
-from .grader import dumps, empty_report, format_report, grade_notebook, set_from_filename
+from .grader import (
+    dumps,
+    empty_report,
+    format_report,
+    grade_notebook,
+    read_submission,
+    set_from_filename,
+)
 from .sandbox import GIB, Limits, find_bwrap, unconfined_reason
 
 SUMMARY_FIELDS = ("student", "notebook", "exercise_set", "exercise", "points", "max_points",
@@ -84,7 +96,7 @@ def grade_class(paths: list[Path], *, exercise_set: str | None = None, jobs: int
     copies: list[tuple[Path, bytes | None, str | None]] = []
     for path in paths:
         try:
-            data = path.read_bytes()
+            data = read_submission(path)
             copies.append((path, data, _digest(data)))
         except OSError as exc:
             copies.append((path, None, f"unreadable: {exc}"))
@@ -110,7 +122,7 @@ def grade_class(paths: list[Path], *, exercise_set: str | None = None, jobs: int
     for (path, data, digest), report in zip(copies, reports, strict=True):
         report["sha256"] = digest if data is not None else None
         try:
-            unchanged = data is not None and _digest(path.read_bytes()) == digest
+            unchanged = data is not None and _digest(read_submission(path)) == digest
         except OSError:
             unchanged = False
         report["original_unchanged"] = unchanged
@@ -118,6 +130,18 @@ def grade_class(paths: list[Path], *, exercise_set: str | None = None, jobs: int
             report.setdefault("notes", []).append(
                 "the submitted file changed while the class was graded (it was graded from "
                 "the copy taken before any notebook ran)")
+    by_digest: dict[str, list[Path]] = {}
+    for path, data, digest in copies:
+        if data is not None:
+            by_digest.setdefault(digest, []).append(path)
+    for (path, data, digest), report in zip(copies, reports, strict=True):
+        twins = [str(p) for p in by_digest.get(digest, []) if p != path] if data else []
+        # a copied file (or a hard link to a classmate's): the instructor decides
+        earned = report["score"] > 0 or any(r.get("points_if_accepted")
+                                            for r in report["exercises"])
+        if twins and earned:
+            report.setdefault("notes", []).append(
+                "byte for byte the same file as " + ", ".join(twins[:5]))
     return reports
 
 
@@ -139,11 +163,18 @@ def summary_rows(reports: list[dict]) -> list[dict]:
     return rows
 
 
+def _inert(value):
+    """A text cell a spreadsheet will not run as a formula (the student names the file)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def write_summary_csv(path: Path, rows: list[dict]) -> None:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=SUMMARY_FIELDS)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({key: _inert(value) for key, value in row.items()} for row in rows)
 
 
 def _usage_errors(args, files_errors: list[str]) -> list[str]:
@@ -201,9 +232,13 @@ def cli_grade(args) -> int:
         for report in reports:
             show(report)
     for report in reports:
-        if not report.get("original_unchanged", True):
+        if report.get("sha256") and not report.get("original_unchanged", True):
             print(f"lstm-teach grade: WARNING: {report['notebook']} changed during grading",
                   file=sys.stderr)
+        for note in report.get("notes", []):
+            if note.startswith("byte for byte"):
+                print(f"lstm-teach grade: WARNING: {report['notebook']} is {note}",
+                      file=sys.stderr)
     if len(reports) > 1:
         total = sum(r["score"] for r in reports)
         total_max = sum(r["max_score"] for r in reports)

@@ -28,7 +28,9 @@ Class-level grading (``--jobs``, the class summary, the originals check) is in
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 import time
 from pathlib import Path
 
@@ -94,6 +96,23 @@ def empty_report(path, exercise_set: str | None, status: str, reason: str) -> di
         "exercises": rows, "cell_errors": [], "review": [], "confined": None, "notes": [],
         "elapsed_s": 0.0,
     }
+
+
+def read_submission(path: Path) -> bytes:
+    """The bytes of a submission that is a regular file (at most one byte over the limit).
+
+    A symbolic link is refused (it could name a classmate's notebook or an
+    instructor's file), and so is anything but a regular file: a FIFO or a device
+    would block or never end, and the whole class with it.
+    """
+    if os.path.islink(path):
+        raise OSError(f"it is a symbolic link (to {os.readlink(path)[:120]}), not a file "
+                      "handed in")
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise OSError("it is not a regular file")
+        return fh.read(MAX_NOTEBOOK_BYTES + 1)
 
 
 def _read_notebook(data: bytes):
@@ -164,7 +183,7 @@ def grade_notebook(path, timeout_cell: float = 60.0, timeout_notebook: float = 6
     start = time.monotonic()
     limits = limits or Limits(cpu_seconds=int(2 * timeout_notebook + 120))
     try:
-        raw = data if data is not None else path.read_bytes()
+        raw = data if data is not None else read_submission(path)
         nb = _read_notebook(raw)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is the submission's problem
         chosen = exercise_set or set_from_filename(path)
@@ -252,6 +271,7 @@ def grade_notebook(path, timeout_cell: float = 60.0, timeout_notebook: float = 6
 # --------------------------------------------------------------------------- reporting
 
 
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 _MARKS = {"passed": PASS_MARK, "not attempted": TODO_MARK, "needs review": "⚠️"}
 
 
@@ -276,7 +296,9 @@ def format_report(report: dict) -> str:
         lines.append(f"    cell {err.get('cell')}: {err.get('error')}")
     if len(report["cell_errors"]) > 5:
         lines.append(f"    ... and {len(report['cell_errors']) - 5} more cell error(s)")
-    return "\n".join(lines)
+    # errors and file names are the submission's text: no terminal escapes, no carriage
+    # returns that would overwrite a line on the instructor's console
+    return _CONTROL.sub("\N{REPLACEMENT CHARACTER}", "\n".join(lines))
 
 
 def dumps(payload) -> str:

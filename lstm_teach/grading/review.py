@@ -12,13 +12,18 @@ Nothing here runs the submission's code; it is parsed with :mod:`ast`.
   cell, so points earned are kept if a later cell kills the kernel.
 * :func:`leaning_on_reference` flags an answer that imports the package's own
   implementation of the very function the exercise asks for (or anything
-  from ``lstm_teach.grading`` but ``check``), giving the cell and the line.
+  from ``lstm_teach.grading`` but ``check``), giving the cell and the line,
+  also when the reference was bound to another name in another cell.
 * :func:`reaching_into_the_grader` flags any cell that touches the grading
   machinery (``lstm_teach.grading`` beyond ``check`` and ``needs``) or the
   interpreter's internals (``sys.modules``, frames, ``gc``, ``ctypes``,
   ``inspect``, ``builtins``, ``__main__``): with those, a notebook can patch
-  the sandbox's side of the channel to answer with the reference. This is a
-  static reading, so it catches the plain ways, not every disguise.
+  the sandbox's side of the channel to answer with the reference. It also
+  flags code the review cannot read (``exec``, ``importlib``, ``pickle``,
+  ``subprocess``, magics, ``getattr`` with a computed name, ``__dict__``
+  walks: see :data:`HIDING_MODULES` and its neighbours), the usual ways to hide
+  a call of the reference. This is a static reading, so it catches the known
+  disguises, not every one.
 """
 
 from __future__ import annotations
@@ -39,6 +44,30 @@ def code_cells(nb) -> list[str]:
             source = cell.get("source", "")
             out.append("".join(source) if isinstance(source, list) else str(source))
     return out
+
+
+#: The review runs in the grader's own (unconfined) process, so it reads only this much
+#: code: a cell of 0.8 MB took about 20 s and 400 MiB to review, and a notebook may have
+#: 50 MB. The course's largest code cell has under 2,000 characters.
+MAX_REVIEW_CELL_CHARS = 20_000
+MAX_REVIEW_TOTAL_CHARS = 200_000
+
+
+def reviewed_sources(nb) -> tuple[list[str], list[int]]:
+    """The code cells the review reads, and the indices of those too large to read.
+
+    A cell over :data:`MAX_REVIEW_CELL_CHARS`, or past :data:`MAX_REVIEW_TOTAL_CHARS`
+    in all, is replaced by an empty string (it still runs in the sandbox).
+    """
+    sources, skipped, total = [], [], 0
+    for index, source in enumerate(code_cells(nb)):
+        total += len(source)
+        if len(source) > MAX_REVIEW_CELL_CHARS or total > MAX_REVIEW_TOTAL_CHARS:
+            sources.append("")
+            skipped.append(index)
+        else:
+            sources.append(source)
+    return sources, skipped
 
 
 def parse(source: str) -> ast.Module | None:
@@ -108,7 +137,7 @@ def targets_for(exercise_set: str, names: list[str], submission=None) -> dict[st
     """The notebook name of the learner's function for each exercise in ``names``."""
     targets = dict(_instructor_targets(exercise_set))
     if submission is not None:
-        for source in code_cells(submission):
+        for source in reviewed_sources(submission)[0]:
             for name, target in check_calls(parse(source)):
                 if target and name not in targets:
                     targets[name] = target
@@ -119,7 +148,7 @@ def checkpoints(nb, names: list[str]) -> list[list[str]]:
     """For each code cell, the exercises (of ``names``) whose check it calls."""
     wanted = set(names)
     out = []
-    for source in code_cells(nb):
+    for source in reviewed_sources(nb)[0]:
         calls = [name for name, _ in check_calls(parse(source)) if name in wanted]
         out.append(list(dict.fromkeys(calls)))
     return out
@@ -192,6 +221,32 @@ def _suspicious_lines(tree: ast.Module, reference_names: set[str], aliases: set[
     return sorted(set(lines))
 
 
+def _reference_handles(trees: list[ast.Module], reference_names: set[str],
+                       aliases: set[str]) -> set[str]:
+    """Names bound anywhere in the notebook to the reference itself.
+
+    ``from lstm_teach.core.iir import iir_filter as f`` or ``f = lt.core.iir.iir_filter``
+    in one cell, and ``def iir_filter(...): return f(...)`` in another.
+    """
+    handles = set()
+    nodes = [node for tree in trees for node in ast.walk(tree)]
+    for node in nodes:
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lstm_teach"):
+            handles |= {a.asname or a.name for a in node.names if a.name in reference_names}
+    for _ in range(3):
+        for node in nodes:
+            if not isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) or not node.value:
+                continue
+            value_nodes = list(ast.walk(node.value))
+            takes = any(isinstance(n, ast.Name) and n.id in handles for n in value_nodes) or any(
+                isinstance(n, ast.Attribute) and n.attr in reference_names
+                and (_dotted(n) or ".").split(".")[0] in aliases for n in value_nodes)
+            if takes:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                handles |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return handles
+
+
 def leaning_on_reference(nb, targets: dict[str, str]) -> dict[str, str]:
     """``{exercise: "cell N, line L: <code>"}`` for answers that import the reference.
 
@@ -201,16 +256,20 @@ def leaning_on_reference(nb, targets: dict[str, str]) -> dict[str, str]:
     anything of ``lstm_teach.grading`` other than ``check``.
     """
     flags: dict[str, str] = {}
-    sources = code_cells(nb)
+    sources = reviewed_sources(nb)[0]
     trees = [parse(s) for s in sources]
     aliases = _package_aliases([t for t in trees if t is not None])
     for name, target in targets.items():
         short = target.split(".")[-1]
         reference_names = {short, name}
+        handles = _reference_handles([t for t in trees if t is not None], reference_names,
+                                     aliases) - {short, name}
         for index, (source, tree) in enumerate(zip(sources, trees, strict=True)):
             if tree is None or not _defines(tree, short):
                 continue
-            hits = _suspicious_lines(tree, reference_names, aliases)
+            hits = sorted(set(_suspicious_lines(tree, reference_names, aliases)) | {
+                n.lineno for n in ast.walk(tree)
+                if isinstance(n, ast.Name) and n.id in handles and isinstance(n.ctx, ast.Load)})
             if hits:
                 text = source.splitlines()[hits[0] - 1].strip() if source.splitlines() else ""
                 flags[name] = f"code cell {index + 1}, line {hits[0]}: {text[:160]}"
@@ -225,10 +284,82 @@ INTROSPECTION_MODULES = {"gc", "ctypes", "_ctypes", "inspect", "builtins", "__ma
                          "__builtin__"}
 
 
+#: Modules that run code the grader cannot read (strings, pickles, other processes) or
+#: fetch objects by computed names: with them an answer can hide a call of the reference.
+HIDING_MODULES = {"importlib", "pickle", "_pickle", "cPickle", "marshal", "runpy", "code",
+                  "codeop", "subprocess", "multiprocessing", "pty", "shelve", "dill",
+                  "cloudpickle", "joblib", "copyreg", "timeit", "pdb", "bdb",
+                  "cProfile", "profile", "trace", "doctest", "zipimport", "pkgutil", "imp",
+                  "concurrent"}
+#: Built-ins that run strings as code or reach objects by computed names.
+HIDING_BUILTINS = {"exec", "eval", "compile", "__import__", "vars", "globals",
+                   "breakpoint", "get_ipython", "__builtins__"}
+#: Attribute access by a name computed at run time (allowed with a literal name).
+NAMED_ACCESS = {"getattr", "setattr", "delattr"}
+#: Attributes that walk from any object to modules, globals or code.
+HIDING_ATTRIBUTES = {"__dict__", "__globals__", "__builtins__", "__subclasses__", "__class__",
+                     "__bases__", "__base__", "__mro__", "__code__", "__closure__",
+                     "__getattribute__", "__getattr__", "__loader__", "__spec__", "__reduce__",
+                     "__reduce_ex__", "__func__", "__self__", "__wrapped__", "__import__",
+                     "system", "popen", "execv", "execve", "execvp", "execl", "execlp",
+                     "spawnv", "spawnl", "posix_spawn", "attrgetter", "methodcaller",
+                     "ctypeslib", "ProcessPoolExecutor", "read_array"}
+
+
+#: The grader's inputs are fixed and can be read in the package, so the answers to them
+#: can be computed elsewhere and handed in as data: the plain form is a big literal.
+#: (The course's code cells, lessons included, have at most 443 characters in one string,
+#: 672 in all strings of a cell, and 9 items in one list, tuple or dict display.)
+MAX_LITERAL_CHARS = 1_000
+MAX_CELL_LITERAL_CHARS = 3_000
+MAX_LITERAL_ITEMS = 64
+
+
+def _hiding_lines(tree: ast.Module) -> list[int]:
+    """Lines that run code the grader cannot read statically, or reach objects by computed names."""
+    calls_with_literal_name = {
+        id(node.func) for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        and node.func.id in NAMED_ACCESS and len(node.args) >= 2
+        and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)
+        and not node.args[1].value.startswith("__")}
+    lines = []
+    strings = [node for node in ast.walk(tree)
+               if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))]
+    if sum(len(node.value) for node in strings) > MAX_CELL_LITERAL_CHARS:
+        lines.append(strings[0].lineno)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            if any(a.name.split(".")[0] in HIDING_MODULES for a in node.names):
+                lines.append(node.lineno)
+        elif isinstance(node, ast.ImportFrom):
+            if ((node.module or "").split(".")[0] in HIDING_MODULES
+                    or any(a.name in HIDING_ATTRIBUTES | HIDING_BUILTINS for a in node.names)):
+                lines.append(node.lineno)
+        elif isinstance(node, ast.Name):
+            if node.id in HIDING_BUILTINS or (node.id in NAMED_ACCESS
+                                              and id(node) not in calls_with_literal_name):
+                lines.append(node.lineno)
+        elif isinstance(node, ast.Attribute) and node.attr in HIDING_ATTRIBUTES:
+            lines.append(node.lineno)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
+            if len(node.value) > MAX_LITERAL_CHARS:  # a table of answers computed elsewhere?
+                lines.append(node.lineno)
+        elif isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
+            if len(node.keys if isinstance(node, ast.Dict) else node.elts) > MAX_LITERAL_ITEMS:
+                lines.append(node.lineno)
+        elif isinstance(node, ast.keyword) and node.arg == "allow_pickle":
+            if not (isinstance(node.value, ast.Constant) and node.value.value is False):
+                lines.append(node.value.lineno)
+    return lines
+
+
 def reaching_into_the_grader(nb) -> list[str]:
     """``["code cell N, line L: <code>", ...]`` for cells that touch the grading machinery."""
-    found = []
-    for index, source in enumerate(code_cells(nb)):
+    sources, skipped = reviewed_sources(nb)
+    found = [f"code cell {index + 1}: too much code to review "
+             f"({len(code_cells(nb)[index]):,} characters)" for index in skipped[:1]]
+    for index, source in enumerate(sources):
         tree = parse(source)
         if tree is None:
             continue
@@ -263,6 +394,7 @@ def reaching_into_the_grader(nb) -> list[str]:
                     lines.append(node.lineno)
             elif isinstance(node, ast.Name) and node.id in ("__builtins__", "__import__"):
                 lines.append(node.lineno)
+        lines += _hiding_lines(tree)
         if lines:
             first = sorted(lines)[0]
             text = source.splitlines()[first - 1].strip()

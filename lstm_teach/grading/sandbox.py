@@ -9,7 +9,9 @@ started. With Debian's bubblewrap (``bwrap``) the runner sees
   files (no home directory, no repository: ``solutions/`` sits next to the
   package in an editable install and is *not* mounted); a minimal ``/etc``;
 * its own working copy of the submission at ``/submission``, the only
-  writable place besides a private ``/tmp`` (both gone when it ends);
+  writable place besides a private ``/tmp`` (both gone when it ends; both
+  tmpfs of ``Limits.scratch_bytes``, since tmpfs pages are memory that no
+  rlimit counts);
 * new user, PID, network, IPC, UTS and cgroup namespaces: no network, no view
   of other processes, uid/gid 65534 with no capabilities and ``no_new_privs``;
 * ``--die-with-parent`` and a PID namespace: when the grader kills the
@@ -19,7 +21,10 @@ Resource limits (``setrlimit`` before ``exec``, inherited by every process of
 the submission): address space (memory, default 4 GiB), CPU seconds, file
 size, open files, and process count. ``RLIMIT_NPROC`` is not enforced for
 uid 0, so when the grader runs as root the process count is also capped by a
-pids cgroup where one can be created; the report says which limits hold.
+pids cgroup where one can be created; the report says which limits hold. As
+root, a memory cgroup (inside the grader's own) also caps the memory of the
+whole submission: its processes together and its tmpfs pages, which no rlimit
+counts.
 
 Without ``bwrap`` the runner still gets the resource limits, a scratch working
 directory and its own session, but it can read and write whatever the
@@ -55,6 +60,11 @@ class Limits:
     file_bytes: int = 256 * 2**20
     processes: int = 64
     open_files: int = 256
+    #: Size of each of the sandbox's two writable places (``/tmp`` and ``/submission``).
+    #: Both are tmpfs, so they live in the machine's memory: without a size, a
+    #: submission could fill half of the RAM through ``/tmp`` (or the disk through a
+    #: bound folder), whatever its memory limit.
+    scratch_bytes: int = 512 * 2**20
 
 
 @dataclass
@@ -65,6 +75,7 @@ class Sandbox:
     confined: bool
     notes: list[str] = field(default_factory=list)
     cgroup: Path | None = None
+    memory_cgroup: Path | None = None
 
 
 def find_bwrap() -> str | None:
@@ -93,6 +104,17 @@ def bwrap_works(path: str) -> tuple[bool, str]:
     except (OSError, subprocess.TimeoutExpired) as exc:
         return False, str(exc)
     return done.returncode == 0, done.stderr.decode("utf-8", "replace").strip()[:200]
+
+
+@functools.cache
+def bwrap_sizes_tmpfs(path: str) -> bool:
+    """Whether this bwrap has ``--size`` for ``--tmpfs`` (0.5.0 and later)."""
+    try:
+        done = subprocess.run([path, "--help"], capture_output=True, timeout=30,
+                              stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return b"--size" in done.stdout + done.stderr
 
 
 def unconfined_reason() -> str:
@@ -133,11 +155,18 @@ def _minimal_etc() -> tuple[list[str], str, str]:
     return args, passwd, group
 
 
-def bwrap_command(bwrap: str, workdir: Path) -> tuple[list[str], dict]:
-    """The bwrap command line, and the data files it reads from inherited pipes."""
+def bwrap_command(bwrap: str, workdir: Path,
+                  scratch_bytes: int | None = None) -> tuple[list[str], dict]:
+    """The bwrap command line, and the data files it reads from inherited pipes.
+
+    With ``scratch_bytes``, ``/tmp`` and ``/submission`` are tmpfs of that size (the
+    caller copies the submission in with ``--file``); without, ``workdir`` is bound
+    at ``/submission``.
+    """
+    size = ["--size", str(int(scratch_bytes))] if scratch_bytes else []
     cmd = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
            "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "grading",
-           "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+           "--proc", "/proc", "--dev", "/dev", *size, "--tmpfs", "/tmp"]
     for top in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin"):
         if os.path.islink(top):
             cmd += ["--symlink", os.readlink(top), top]
@@ -148,8 +177,11 @@ def bwrap_command(bwrap: str, workdir: Path) -> tuple[list[str], dict]:
     for path in _readonly_paths():
         if not any(path == top or path.startswith(top + "/") for top in ("/usr", "/lib")):
             cmd += ["--ro-bind", path, path]
-    cmd += ["--bind", str(workdir), SUBMISSION_DIR, "--chdir", SUBMISSION_DIR,
-            "--clearenv"]
+    if scratch_bytes:
+        cmd += [*size, "--tmpfs", SUBMISSION_DIR]
+    else:
+        cmd += ["--bind", str(workdir), SUBMISSION_DIR]
+    cmd += ["--chdir", SUBMISSION_DIR, "--clearenv"]
     data = {"/etc/passwd": passwd, "/etc/group": group}
     return cmd, data
 
@@ -183,6 +215,46 @@ def _make_cgroup(limits: Limits) -> Path | None:
         try:
             group.mkdir()
             (group / "pids.max").write_text(str(limits.processes))
+            return group
+        except OSError:
+            try:
+                group.rmdir()
+            except OSError:
+                pass
+    return None
+
+
+def _own_cgroup(controller: str) -> str | None:
+    """This process's cgroup path in the hierarchy of ``controller`` (v1), or v2's, or None."""
+    for line in _read(Path("/proc/self/cgroup")).splitlines():
+        _, controllers, path = line.split(":", 2)
+        if controller in controllers.split(",") or (controllers == "" and controller == ""):
+            return path
+    return None
+
+
+def _make_memory_cgroup(limits: Limits) -> Path | None:
+    """A memory cgroup for the whole submission, inside the grader's own, when allowed (root).
+
+    ``RLIMIT_AS`` caps each process; this caps their sum and the tmpfs pages they
+    write, so a submission that forks cannot take the machine's memory.
+    """
+    total = limits.memory_bytes + 2 * limits.scratch_bytes
+    candidates = []
+    own_v1 = _own_cgroup("memory")
+    if own_v1 is not None:
+        candidates.append((Path("/sys/fs/cgroup/memory" + own_v1.rstrip("/")),
+                           "memory.limit_in_bytes"))
+    own_v2 = _own_cgroup("")
+    if own_v2 is not None:
+        candidates.append((Path("/sys/fs/cgroup" + own_v2.rstrip("/")), "memory.max"))
+    for base, limit_file in candidates:
+        if not (base / "cgroup.procs").exists() or not (base / limit_file).exists():
+            continue
+        group = base / f"lstm-teach-grade-{uuid.uuid4().hex[:12]}"
+        try:
+            group.mkdir()
+            (group / limit_file).write_text(str(total))
             return group
         except OSError:
             try:
@@ -232,9 +304,9 @@ def _user_process_count() -> int:
 _LIMITS_WRAPPER = """
 import json, os, resource, signal, sys
 spec = json.loads(sys.argv[1])
-if spec["cgroup"]:
+for procs in spec["cgroups"]:
     try:
-        with open(spec["cgroup"], "w") as fh:
+        with open(procs, "w") as fh:
             fh.write(str(os.getpid()))
     except OSError:
         pass
@@ -248,11 +320,11 @@ os.execv(sys.argv[2], sys.argv[2:])
 """
 
 
-def _with_limits(cmd: list[str], limits: Limits, cgroup: Path | None) -> list[str]:
-    """``cmd`` started through the limits wrapper."""
+def _with_limits(cmd: list[str], limits: Limits, cgroups: list[Path]) -> list[str]:
+    """``cmd`` started through the limits wrapper, which joins ``cgroups`` first."""
     # RLIMIT_NPROC caps every process of the user, so allow the ones already running.
     nproc = limits.processes + (_user_process_count() if os.geteuid() != 0 else 0)
-    spec = {"cgroup": str(cgroup / "cgroup.procs") if cgroup else None,
+    spec = {"cgroups": [str(group / "cgroup.procs") for group in cgroups],
             "limits": {"RLIMIT_AS": limits.memory_bytes, "RLIMIT_CPU": limits.cpu_seconds,
                        "RLIMIT_FSIZE": limits.file_bytes, "RLIMIT_NOFILE": limits.open_files,
                        "RLIMIT_NPROC": nproc, "RLIMIT_CORE": 0}}
@@ -265,12 +337,21 @@ def launch(workdir: Path, limits: Limits, stderr_path: Path) -> Sandbox:
     bwrap = find_bwrap()
     notes = []
     cgroup = _make_cgroup(limits) if os.geteuid() == 0 else None
+    memory_cgroup = _make_memory_cgroup(limits) if os.geteuid() == 0 else None
+    if memory_cgroup is None:
+        notes.append("the memory limit holds for each process, not for the submission as a "
+                     "whole: no memory cgroup could be created (the grader is not root, "
+                     "or the cgroup file system is read-only)")
     if os.geteuid() == 0 and cgroup is None:
         notes.append("the process-count limit is not enforced: the grader runs as root "
                      "(RLIMIT_NPROC does not apply) and no pids cgroup could be created")
     pass_fds, data_pipes = [], []
     if bwrap:
-        cmd, data = bwrap_command(bwrap, workdir)
+        scratch = limits.scratch_bytes if bwrap_sizes_tmpfs(bwrap) else None
+        if limits.scratch_bytes and scratch is None:
+            notes.append("/tmp and the working copy have no size limit: this bwrap has no "
+                         "--size option (bubblewrap 0.5 or later has)")
+        cmd, data = bwrap_command(bwrap, workdir, scratch)
         for target, text in data.items():
             read_fd, write_fd = os.pipe()
             os.write(write_fd, text.encode())  # small: fits the pipe buffer
@@ -278,6 +359,13 @@ def launch(workdir: Path, limits: Limits, stderr_path: Path) -> Sandbox:
             cmd += ["--ro-bind-data", str(read_fd), target]
             pass_fds.append(read_fd)
             data_pipes.append(read_fd)
+        for path in sorted(workdir.iterdir()) if scratch else ():
+            if path.is_file() and not path.is_symlink():  # the working copy, into the tmpfs
+                file_fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+                cmd += ["--perms", "0644", "--file", str(file_fd),
+                        f"{SUBMISSION_DIR}/{path.name}"]
+                pass_fds.append(file_fd)
+                data_pipes.append(file_fd)
         cmd += ["--", *python_argv]
         cwd, env = None, {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         env_inside = sandbox_env()
@@ -295,12 +383,14 @@ def launch(workdir: Path, limits: Limits, stderr_path: Path) -> Sandbox:
                      "grader's own permissions (only resource limits applied)")
     with open(stderr_path, "wb") as err:
         process = subprocess.Popen(
-            _with_limits(cmd, limits, cgroup), cwd=cwd, env=env, stdin=subprocess.PIPE,
+            _with_limits(cmd, limits, [g for g in (cgroup, memory_cgroup) if g]), cwd=cwd,
+            env=env, stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=err, pass_fds=pass_fds, start_new_session=True,
             bufsize=0)
     for fd in data_pipes:
         os.close(fd)
-    return Sandbox(process, confined=bool(bwrap), notes=notes, cgroup=cgroup)
+    return Sandbox(process, confined=bool(bwrap), notes=notes, cgroup=cgroup,
+                   memory_cgroup=memory_cgroup)
 
 
 def cgroup_holds_processes(sandbox: Sandbox) -> bool:
@@ -327,8 +417,9 @@ def terminate(sandbox: Sandbox) -> None:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL does not fail
         pass
-    if sandbox.cgroup is not None:
-        _kill_cgroup(sandbox.cgroup)
+    for group in (sandbox.cgroup, sandbox.memory_cgroup):
+        if group is not None:
+            _kill_cgroup(group)
 
 
 def _kill_cgroup(group: Path) -> None:

@@ -1,0 +1,370 @@
+"""A dishonest learner's attacks on the grader, each graded for real.
+
+The learner's kernel can always read the package, so it can always *compute* the
+reference. What the grader can do is refuse to hide it: every disguise below
+earned full marks with no flag before the static review learned about it.
+Other attacks here go after the instructor's machine (memory through the
+sandbox's tmpfs) and the class (links and FIFOs among the submissions).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from lstm_teach.grading import checks, review, sandbox
+from lstm_teach.grading.classroom import grade_class
+from lstm_teach.grading.grader import grade_notebook
+from lstm_teach.grading.sandbox import Limits
+from lstm_teach.grading.session import Session
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+HAVE_BWRAP = sandbox.find_bwrap() is not None
+needs_bwrap = pytest.mark.skipif(
+    not HAVE_BWRAP, reason=f"{sandbox.unconfined_reason()}: the confinement tests need a "
+    "working bubblewrap (apt-get install bubblewrap)")
+SET = "01_iir_filter"
+NAMES = ("iir_filter", "impulse_response", "classify_stability")
+
+
+def notebook(kind: str, *extra: str):
+    nb = nbformat.read(REPO_ROOT / kind / f"{SET}.ipynb", as_version=4)
+    nb.cells += [nbformat.v4.new_code_cell(source) for source in extra]
+    return nb
+
+
+def write(path: Path, nb) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+_ENCODED = base64.b64encode(
+    b"import lstm_teach.core.iir as L\n"
+    b"iir_filter, impulse_response = L.iir_filter, L.impulse_response\n"
+    b"classify_stability = L.classify_stability\n").decode()
+
+#: Each answers all three exercises with the package's reference, disguised.
+DISGUISES = {
+    "exec of an encoded string": (
+        f"import base64\nexec(base64.b64decode({_ENCODED!r}).decode())",),
+    "importlib with computed names": ("""
+import importlib as _il
+_m = _il.import_module("lstm_" + "teach.core.i" + "ir")
+def iir_filter(x, w, b):
+    return _m.__dict__["iir_" + "filter"](x, w, b)
+impulse_response = _m.__dict__["impulse_" + "response"]
+classify_stability = _m.__dict__["classify_" + "stability"]
+""",),
+    "a pickle that imports it": ("""
+import pickle
+iir_filter = pickle.loads(b"clstm_teach.core.iir\\niir_filter\\n.")
+impulse_response = pickle.loads(b"clstm_teach.core.iir\\nimpulse_response\\n.")
+classify_stability = pickle.loads(b"clstm_teach.core.iir\\nclassify_stability\\n.")
+""",),
+    "vars() of the module": ("""
+import lstm_teach as lt
+_d = dict(vars(lt.core.iir))
+iir_filter, impulse_response = _d["iir_filter"], _d["impulse_response"]
+classify_stability = _d["classify_stability"]
+""",),
+    "getattr with computed names": ("""
+import functools
+import lstm_teach as lt
+_m = functools.reduce(getattr, ["core", "iir"], lt)
+iir_filter = getattr(_m, "iir" + "_filter")
+impulse_response = getattr(_m, "impulse" + "_response")
+classify_stability = getattr(_m, "classify" + "_stability")
+""",),
+    "the reference module run with %run": ("_m = 'lstm' + '_teach.core.iir'", "%run -m $_m"),
+    "an alias imported in another cell": (
+        "from lstm_teach.core.iir import iir_filter as _f, impulse_response as _g\n"
+        "from lstm_teach.core.iir import classify_stability as _h",
+        "def iir_filter(x, w, b):\n    return _f(x, w, b)\n\n"
+        "def impulse_response(w, n):\n    return _g(w, n)\n\n"
+        "def classify_stability(w):\n    return _h(w)\n"),
+}
+
+
+@pytest.mark.parametrize("disguise", sorted(DISGUISES))
+def test_a_disguised_call_of_the_reference_needs_review(tmp_path, disguise):
+    path = write(tmp_path / f"mallory_{SET}.ipynb",
+                 notebook("exercises", *DISGUISES[disguise]))
+    report = grade_notebook(path, 30.0, 120.0)
+    rows = {row["name"]: row for row in report["exercises"]}
+    assert [rows[n].get("points_if_accepted", rows[n]["points"]) for n in NAMES] == [2, 1, 2], \
+        f"the disguise did not work, so the test proves nothing: {rows}"
+    assert report["score"] == 0, rows
+    assert {row["status"] for row in rows.values()} == {"needs review"}
+    first_added = len(review.code_cells(notebook("exercises"))) + 1
+    added = {f"code cell {first_added + i}," for i in range(len(DISGUISES[disguise]))}
+    assert all(any(cell in row["review"] for cell in added) for row in rows.values()), rows
+
+
+def test_the_course_notebooks_raise_no_review_flag():
+    """The broader review must not flag the instructor's own exercises and solutions."""
+    for folder in ("exercises", "solutions"):
+        for path in sorted((REPO_ROOT / folder).glob("*.ipynb")):
+            nb = json.loads(path.read_text(encoding="utf-8"))
+            name = path.stem
+            names = [ex.name for ex in checks.exercises_for(name)]
+            assert review.reaching_into_the_grader(nb) == [], path
+            assert review.leaning_on_reference(nb, review.targets_for(name, names, nb)) == {}, \
+                path
+
+
+def test_plain_getattr_and_imports_are_not_flagged():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import numpy as np\nimport math\n"
+        "def iir_filter(x, w, b):\n"
+        "    size = getattr(x, 'size', None)\n"
+        "    return np.array([b * v for v in x])\n")])
+    assert review.reaching_into_the_grader(nb) == []
+
+
+@needs_bwrap
+def test_the_sandbox_cannot_fill_the_machines_memory_through_its_scratch_space():
+    """/tmp and /submission are tmpfs: RAM the memory limit does not see, so they are sized."""
+    fill = """
+import os
+
+def fill(folder):
+    written = 0
+    try:
+        for i in range(16):
+            with open(os.path.join(folder, f"fill{i}"), "wb") as fh:
+                for _ in range(8):
+                    fh.write(b"x" * 2**20)
+                    written += 1
+    except OSError:
+        pass
+    return written
+
+def probe():
+    return [fill("/tmp"), fill("/submission"),
+            os.path.getsize("/submission/submission.ipynb")]
+"""
+    data = (REPO_ROOT / "exercises" / f"{SET}.ipynb").read_bytes()
+    session = Session(data, Limits(scratch_bytes=32 * 2**20))
+    try:
+        assert session.run_cell(fill, 30)["error"] is None
+        tmp_mib, submission_mib, notebook_size = session.call("probe", (), {}, 60)
+    finally:
+        session.close()
+    assert notebook_size == len(data), "the working copy is in the sandbox"
+    assert 24 <= tmp_mib <= 32, tmp_mib  # 128 MiB without the size
+    assert 24 <= submission_mib <= 32, submission_mib
+
+
+def test_links_fifos_and_devices_among_the_submissions_are_refused(tmp_path):
+    """A link to a classmate's notebook earned the classmate's marks; a FIFO hung the class."""
+    bob = write(tmp_path / "class" / "bob" / f"{SET}.ipynb", notebook("solutions"))
+    (tmp_path / "class" / "mallory").mkdir()
+    mallory = tmp_path / "class" / "mallory" / f"{SET}.ipynb"
+    mallory.symlink_to(Path("..") / "bob" / f"{SET}.ipynb")
+    eve = tmp_path / "class" / f"eve_{SET}.ipynb"
+    os.mkfifo(eve)
+    trudy = tmp_path / "class" / f"trudy_{SET}.ipynb"
+    trudy.symlink_to("/dev/zero")
+    reports = {}
+
+    def run():
+        for report in grade_class([bob, mallory, eve, trudy], timeout_cell=30.0,
+                                  timeout_notebook=120.0):
+            reports[report["notebook"]] = report
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(180)
+    if worker.is_alive():  # unblock the FIFO so the thread can end, then fail
+        fd = os.open(eve, os.O_WRONLY | os.O_NONBLOCK)
+        os.close(fd)
+        pytest.fail("a FIFO among the submissions stalled the whole class")
+    assert reports[str(bob)]["score"] == 5
+    assert reports[str(mallory)]["score"] == 0, "graded the classmate's notebook"
+    for path, why in ((mallory, "it is a symbolic link (to ../bob/"),
+                      (eve, "it is not a regular file"), (trudy, "symbolic link (to /dev/zero)")):
+        assert reports[str(path)]["status"] == "invalid notebook", reports[str(path)]
+        assert why in reports[str(path)]["reason"], reports[str(path)]["reason"]
+
+
+def test_identical_files_that_earn_points_are_noted(tmp_path):
+    solved = notebook("solutions")
+    alice = write(tmp_path / f"alice_{SET}.ipynb", solved)
+    carol = write(tmp_path / f"carol_{SET}.ipynb", solved)
+    fresh = [write(tmp_path / f"{who}_{SET}.ipynb", notebook("exercises"))
+             for who in ("dan", "erin")]
+    reports = grade_class([alice, carol, *fresh], timeout_cell=30.0, timeout_notebook=120.0)
+    assert f"byte for byte the same file as {carol}" in reports[0]["notes"]
+    assert f"byte for byte the same file as {alice}" in reports[1]["notes"]
+    assert not any("byte for byte" in note for r in reports[2:] for note in r["notes"]), \
+        "untouched exercises are alike and worth nothing: no note"
+
+
+def _memory_cgroup_available() -> bool:
+    group = sandbox._make_memory_cgroup(Limits()) if os.geteuid() == 0 else None
+    if group is not None:
+        group.rmdir()
+    return group is not None
+
+
+@needs_bwrap
+@pytest.mark.skipif(not _memory_cgroup_available(),
+                    reason="no memory cgroup can be made here (the grader is not root, or the "
+                    "cgroup file system is read-only): the limit is per process only")
+def test_forked_processes_share_one_memory_limit():
+    """RLIMIT_AS is per process: four children of 400 MiB each held 1.6 GiB under a 1 GiB limit."""
+    fork_and_hold = """
+import os, time
+
+def probe():
+    children = []
+    for _ in range(4):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                block = b"x" * (400 * 2**20)
+                time.sleep(3)
+            except MemoryError:
+                os._exit(3)
+            os._exit(0)
+        children.append(pid)
+    return [os.waitpid(pid, 0)[1] for pid in children]
+"""
+    session = Session(b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}',
+                      Limits(memory_bytes=2**30, scratch_bytes=32 * 2**20))
+    try:
+        group = session.sandbox.memory_cgroup
+        assert group is not None and group.is_dir()
+        assert session.run_cell(fork_and_hold, 30)["error"] is None
+        statuses = session.call("probe", (), {}, 60)
+    finally:
+        session.close()
+    assert not group.exists(), "the cgroup is removed with the sandbox"
+    held = sum(1 for status in statuses if status == 0)
+    assert held <= 2, f"{held} children held 400 MiB each under a 1 GiB limit: {statuses}"
+
+
+def test_a_huge_cell_cannot_stall_the_review_and_is_flagged():
+    """The review runs unconfined, in the grader: 0.8 MB of code took ~20 s and 400 MiB."""
+    import time
+
+    nb = notebook("exercises", "x = [1]\n" * 100_000, "y = 2")
+    start = time.monotonic()
+    found = review.reaching_into_the_grader(nb)
+    names = list(NAMES)
+    review.leaning_on_reference(nb, review.targets_for(SET, names, nb))
+    review.checkpoints(nb, names)
+    assert time.monotonic() - start < 5.0
+    first_added = len(review.code_cells(notebook("exercises"))) + 1
+    assert found == [f"code cell {first_added}: too much code to review (800,000 characters)"]
+
+
+@pytest.mark.parametrize("state", [
+    {"bit_generator": "PCG64", "state": {"state": 2**200, "inc": 1}, "has_uint32": 0,
+     "uinteger": 0},
+    {"bit_generator": "PCG64", "state": {"state": -1, "inc": 1}, "has_uint32": 0, "uinteger": 0},
+    {"bit_generator": "MT19937", "state": {"key": [2**70] * 624, "pos": 0}},
+])
+def test_a_forged_generator_state_is_a_channel_error(state):
+    """It raised OverflowError, which the session did not expect from a reply."""
+    from lstm_teach.grading.channel import ChannelError, decode
+
+    with pytest.raises(ChannelError, match="invalid generator state"):
+        decode({"G": {"name": state["bit_generator"], "state": state}})
+
+
+def test_a_table_of_answers_computed_elsewhere_needs_review(tmp_path):
+    """The grader's inputs are fixed and public: record the reference's answers, hand them in.
+
+    Only the plain form (a big literal) is caught; see the README.
+    """
+    import numpy as np
+
+    from lstm_teach.core import iir
+
+    table: dict = {}
+
+    def recording(name):
+        def answer(*args):
+            out = getattr(iir, name)(*args)
+            key = json.dumps([np.asarray(v).round(12).tolist() for v in args])
+            table.setdefault(name, {})[key] = out if isinstance(out, str) else out.tolist()
+            return out
+        return answer
+
+    for ex in checks.exercises_for(SET):
+        assert checks.evaluate(ex, recording(ex.name)).passed
+    lookup = f"""
+import json
+import numpy as np
+_TABLE = json.loads({json.dumps(json.dumps(table))})
+
+def _look(name, *args):
+    out = _TABLE[name][json.dumps([np.asarray(v).round(12).tolist() for v in args])]
+    return out if isinstance(out, str) else np.array(out)
+
+def iir_filter(x, w, b):
+    return _look("iir_filter", x, w, b)
+
+def impulse_response(w, n):
+    return _look("impulse_response", w, n)
+
+def classify_stability(w):
+    return _look("classify_stability", w)
+"""
+    path = write(tmp_path / f"mallory_{SET}.ipynb", notebook("exercises", lookup))
+    report = grade_notebook(path, 30.0, 120.0)
+    rows = {row["name"]: row for row in report["exercises"]}
+    assert [rows[n].get("points_if_accepted", rows[n]["points"]) for n in NAMES] == [2, 1, 2]
+    assert report["score"] == 0, rows
+    assert "_TABLE = json.loads(" in report["review"][0]
+
+
+@needs_bwrap
+def test_an_old_bwrap_without_size_still_grades_and_says_the_scratch_is_unlimited(
+        monkeypatch):
+    monkeypatch.setattr(sandbox, "bwrap_sizes_tmpfs", lambda path: False)
+    data = (REPO_ROOT / "exercises" / f"{SET}.ipynb").read_bytes()
+    session = Session(data, Limits())
+    try:
+        assert session.dead_reason is None, session.dead_reason
+        assert any("no size limit" in note for note in session.notes), session.notes
+        assert session.run_cell("import os\nsize = lambda: os.path.getsize("
+                                "'/submission/submission.ipynb')", 30)["error"] is None
+        assert session.call("size", (), {}, 30) == len(data)
+    finally:
+        session.close()
+
+
+def test_a_file_name_cannot_put_a_formula_in_the_gradebook(tmp_path):
+    """The student column comes from the file name; a spreadsheet runs '=...' as a formula."""
+    import csv
+
+    from lstm_teach.grading.classroom import summary_rows, write_summary_csv
+
+    path = write(tmp_path / f"=HYPERLINK(1)_{SET}.ipynb", notebook("exercises"))
+    reports = grade_class([path], timeout_cell=30.0, timeout_notebook=120.0)
+    write_summary_csv(tmp_path / "grades.csv", summary_rows(reports))
+    with open(tmp_path / "grades.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [row["student"] for row in rows] == ["'=HYPERLINK(1)"] * 3
+    assert all(not value.startswith(("=", "+", "-", "@")) for row in rows
+               for value in row.values())
+
+
+def test_the_console_report_carries_no_terminal_escapes(tmp_path):
+    """A cell error is the learner's text: '\\x1b[2K\\r' could repaint a line as a pass."""
+    from lstm_teach.grading.grader import format_report
+
+    forged = 'raise RuntimeError("\\x1b[2K\\r    ✅ iir_filter  2/2  passed\\x1b]0;title\\x07")'
+    path = write(tmp_path / f"mallory_{SET}.ipynb", notebook("exercises", forged))
+    text = format_report(grade_notebook(path, 30.0, 120.0))
+    assert "passed" in text and "RuntimeError" in text
+    assert not any(ch in text for ch in "\x1b\r\x07"), repr(text)
