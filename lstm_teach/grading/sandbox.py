@@ -40,6 +40,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -422,9 +423,16 @@ def terminate(sandbox: Sandbox) -> None:
             _kill_cgroup(group)
 
 
-def _kill_cgroup(group: Path) -> None:
-    """Kill whatever is left in the cgroup (a process that left the session), then remove it."""
-    for _ in range(50):
+def _kill_cgroup(group: Path, deadline_s: float = 10.0) -> None:
+    """Kill whatever is left in the cgroup, wait until it is empty, then remove it.
+
+    Killing the sandbox's first process takes its PID namespace down, but the kernel
+    does that asynchronously: on a loaded machine a fork bomb's processes can still be
+    alive a second later. So the cgroup is emptied here, bounded in time, and grading
+    only returns once no process of the submission is left.
+    """
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
         pids = [int(p) for p in _read(group / "cgroup.procs").split() if p.strip().isdigit()]
         if not pids:
             break
@@ -433,9 +441,7 @@ def _kill_cgroup(group: Path) -> None:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
-        import time
-
-        time.sleep(0.05)
+        time.sleep(0.02)
     try:
         group.rmdir()
     except OSError:
