@@ -113,3 +113,47 @@ def check_bool(name: str, value) -> bool:
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     raise TypeError(f"{name} must be True or False; got {describe(value)}")
+
+
+def check_sequence_and_state(xname: str, x, arrays: dict, hname: str, h0, H: int):
+    """Check a (B, T, D) input and an optional (B, H) initial state against the weights.
+
+    The step that every recurrent layer of the core repeats after checking its own weight
+    shapes: ``x`` must be 3-D with the feature size of ``arrays["W"]`` and at least one
+    batch item and one step; ``h0``, when given, must be (B, H). Everything is cast to one
+    float dtype (the widest of the inputs) and checked for NaN and inf; a missing ``h0``
+    becomes zeros.
+
+    Returns
+    -------
+    x : np.ndarray, (B, T, D)
+    arrays : dict
+        The same keys, cast.
+    h0 : np.ndarray, (B, H)
+    """
+    x = as_float_array(xname, x)
+    check_ndim(xname, x, 3, "(B, T, D)")
+    B, T, D = x.shape
+    if D != arrays["W"].shape[0]:
+        raise ValueError(
+            f"{xname} has feature size D={D} (shape {x.shape}), but params['W'] expects "
+            f"D={arrays['W'].shape[0]} (W has shape {arrays['W'].shape})"
+        )
+    if B == 0 or T == 0:
+        raise ValueError(
+            f"{xname} must have at least one batch item and one time step; got {x.shape}"
+        )
+    if h0 is not None:
+        h0 = as_float_array(hname, h0)
+        check_shape(hname, h0, (B, H), "(B, H)")
+    dtype = np.result_type(x, *arrays.values(), *([h0] if h0 is not None else []))
+    x = x.astype(dtype, copy=False)
+    check_finite(xname, x)
+    arrays = {k: v.astype(dtype, copy=False) for k, v in arrays.items()}
+    for k, v in arrays.items():
+        check_finite(f"params[{k!r}]", v)
+    if h0 is None:
+        return x, arrays, np.zeros((B, H), dtype=dtype)
+    h0 = h0.astype(dtype, copy=False)
+    check_finite(hname, h0)
+    return x, arrays, h0

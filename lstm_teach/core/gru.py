@@ -59,6 +59,7 @@ from ._checks import (
     check_finite,
     check_ndim,
     check_positive_int,
+    check_sequence_and_state,
     check_shape,
     describe,
     require_keys,
@@ -208,33 +209,7 @@ def _validate(x, params, h0, names):
         )
     check_shape("params['b']", p["b"], (3 * H,), "(3H,)")
     check_shape("params['b_rec']", p["b_rec"], (3 * H,), "(3H,)")
-    x = as_float_array(xname, x)
-    check_ndim(xname, x, 3, "(B, T, D)")
-    B, T, D = x.shape
-    if D != p["W"].shape[0]:
-        raise ValueError(
-            f"{xname} has feature size D={D} (shape {x.shape}), but params['W'] expects "
-            f"D={p['W'].shape[0]} (W has shape {p['W'].shape})"
-        )
-    if B == 0 or T == 0:
-        raise ValueError(
-            f"{xname} must have at least one batch item and one time step; got {x.shape}"
-        )
-    if h0 is not None:
-        h0 = as_float_array(hname, h0)
-        check_shape(hname, h0, (B, H), "(B, H)")
-    dtype = np.result_type(x, *p.values(), *([h0] if h0 is not None else []))
-    x = x.astype(dtype, copy=False)
-    check_finite(xname, x)
-    for k in PARAM_KEYS:
-        p[k] = p[k].astype(dtype, copy=False)
-        check_finite(f"params[{k!r}]", p[k])
-    if h0 is None:
-        h0 = np.zeros((B, H), dtype=dtype)
-    else:
-        h0 = h0.astype(dtype, copy=False)
-        check_finite(hname, h0)
-    return x, p, h0
+    return check_sequence_and_state(xname, x, p, hname, h0, H)
 
 
 # --------------------------------------------------------------------------- forward

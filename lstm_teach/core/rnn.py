@@ -22,6 +22,7 @@ from ._checks import (
     as_float_array,
     check_finite,
     check_ndim,
+    check_sequence_and_state,
     check_shape,
     describe,
     require_keys,
@@ -77,33 +78,7 @@ def _validate(x, params, h0, names=("x", "h0")):
             f"params['W'] must have shape (D, H) with H={H} (from U); got {arrays['W'].shape}"
         )
     check_shape("params['b']", arrays["b"], (H,), "(H,)")
-    x = as_float_array(xname, x)
-    check_ndim(xname, x, 3, "(B, T, D)")
-    B, T, D = x.shape
-    if D != arrays["W"].shape[0]:
-        raise ValueError(
-            f"{xname} has feature size D={D} (shape {x.shape}), but params['W'] expects "
-            f"D={arrays['W'].shape[0]} (W has shape {arrays['W'].shape})"
-        )
-    if T == 0 or B == 0:
-        raise ValueError(
-            f"{xname} must have at least one batch item and one time step; got {x.shape}"
-        )
-    if h0 is not None:
-        h0 = as_float_array(hname, h0)
-        check_shape(hname, h0, (B, H), "(B, H)")
-    dtype = np.result_type(x, *arrays.values(), *([h0] if h0 is not None else []))
-    x = x.astype(dtype, copy=False)
-    check_finite(xname, x)
-    for k in arrays:
-        arrays[k] = arrays[k].astype(dtype, copy=False)
-        check_finite(f"params[{k!r}]", arrays[k])
-    if h0 is None:
-        h0 = np.zeros((B, H), dtype=dtype)
-    else:
-        h0 = h0.astype(dtype, copy=False)
-        check_finite(hname, h0)
-    return x, arrays, h0
+    return check_sequence_and_state(xname, x, arrays, hname, h0, H)
 
 
 def _forward(x, params, h0, activation, names=("x", "h0")):
