@@ -295,3 +295,20 @@ def import_keras(who: str):
     except ImportError as exc:  # optional peer
         raise ImportError(f"{who} needs Keras 3: pip install 'lstm-teach[keras]'") from exc
     return keras
+
+
+def keras_kernels(parts: Sequence, gates: int, dtype):
+    """Keras' ``kernel`` (D, nH) and ``recurrent_kernel`` (H, nH) as checked arrays, and H.
+
+    ``gates`` is n, the number of gate blocks: 4 for the LSTM, 3 for the GRU.
+    """
+    n = f"{gates}H" if gates > 1 else "H"
+    kernel = as_numpy("kernel", parts[0], dtype)
+    recurrent = as_numpy("recurrent_kernel", parts[1], dtype)
+    check_ndim("recurrent_kernel", recurrent, 2, f"(H, {n})")
+    H = recurrent.shape[0]
+    check_shape("recurrent_kernel", recurrent, (H, gates * H), f"(H, {n})")
+    check_ndim("kernel", kernel, 2, f"(D, {n})")
+    if kernel.shape[1] != gates * H:
+        raise ValueError(f"kernel must have shape (D, {n}) with H={H}; got {kernel.shape}")
+    return kernel, recurrent, H

@@ -65,6 +65,7 @@ from ._peers import (
     keras3_activation_name,
     keras_activation,
     keras_activations,
+    keras_kernels,
     keras_layer,
     keras_parts,
     read_torch,
@@ -342,14 +343,7 @@ def from_keras(source, dtype=None, *, activation=None, recurrent_activation=None
         raise ValueError("activation / recurrent_activation are read from the layer; "
                          "pass them only with a weight list")
     parts = keras_parts(info[0] if info else source, "from_keras")
-    kernel = as_numpy("kernel", parts[0], dtype)
-    recurrent = as_numpy("recurrent_kernel", parts[1], dtype)
-    check_ndim("recurrent_kernel", recurrent, 2, "(H, 4H)")
-    H = recurrent.shape[0]
-    check_shape("recurrent_kernel", recurrent, (H, 4 * H), "(H, 4H)")
-    check_ndim("kernel", kernel, 2, "(D, 4H)")
-    if kernel.shape[1] != 4 * H:
-        raise ValueError(f"kernel must have shape (D, 4H) with H={H}; got {kernel.shape}")
+    kernel, recurrent, H = keras_kernels(parts, 4, dtype)
     if len(parts) == 3:
         bias = as_numpy("bias", parts[2], dtype)
         check_shape("bias", bias, (4 * H,), "(4H,)")

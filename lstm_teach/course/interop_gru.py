@@ -37,6 +37,7 @@ from ._peers import (
     import_torch,
     keras3_activation_name,
     keras_activations,
+    keras_kernels,
     keras_layer,
     keras_parts,
     read_torch,
@@ -195,14 +196,7 @@ def from_keras_gru(source, dtype=None, *, activation=None, recurrent_activation=
                 "with reset_after=True (the Keras default), the PyTorch formulation"
             )
     parts = keras_parts(info[0] if info else source, "from_keras_gru")
-    kernel = as_numpy("kernel", parts[0], dtype)
-    recurrent = as_numpy("recurrent_kernel", parts[1], dtype)
-    check_ndim("recurrent_kernel", recurrent, 2, "(H, 3H)")
-    H = recurrent.shape[0]
-    check_shape("recurrent_kernel", recurrent, (H, 3 * H), "(H, 3H)")
-    check_ndim("kernel", kernel, 2, "(D, 3H)")
-    if kernel.shape[1] != 3 * H:
-        raise ValueError(f"kernel must have shape (D, 3H) with H={H}; got {kernel.shape}")
+    kernel, recurrent, H = keras_kernels(parts, 3, dtype)
     if len(parts) == 3:
         bias = as_numpy("bias", parts[2], dtype)
         if bias.shape == (3 * H,):
