@@ -17,7 +17,8 @@ import nbformat
 import pytest
 
 from lstm_teach.grading import exercise_sets, exercises_for
-from lstm_teach.grading.grader import cli_grade, grade_notebook, identify
+from lstm_teach.grading.classroom import cli_grade
+from lstm_teach.grading.grader import grade_notebook, identify
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SETS = exercise_sets()

@@ -303,10 +303,3 @@ def format_report(report: dict) -> str:
 
 def dumps(payload) -> str:
     return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
-
-
-def cli_grade(args) -> int:
-    """Entry point of ``lstm-teach grade`` (see :mod:`lstm_teach.grading.classroom`)."""
-    from .classroom import cli_grade as run
-
-    return run(args)

@@ -391,6 +391,26 @@ class WidgetDriver:
         raise AssertionError(f"the plot did not change within {timeout_s:.0f} s of moving "
                              "the slider")
 
+    def wait_for_settled_plot(self, explorer, settle_ms: int = 1500,
+                              timeout_s: float = 45.0) -> str:
+        """Wait until the explorer's image has stayed the same for ``settle_ms``.
+
+        After Run All the frontend may still be drawing: a later cell can drive an
+        explorer from code, and its comm messages arrive after the kernel is idle. A
+        screenshot taken while the image is being replaced finds it detached.
+        """
+        deadline = time.monotonic() + timeout_s
+        last, since = None, time.monotonic()
+        while time.monotonic() < deadline:
+            img = self.plot(explorer)
+            src = img.get_attribute("src") if img.count() else None
+            if src != last:
+                last, since = src, time.monotonic()
+            elif src and (time.monotonic() - since) * 1000 >= settle_ms:
+                return src
+            self.page.wait_for_timeout(100)
+        raise AssertionError(f"the explorer's plot did not settle within {timeout_s:.0f} s")
+
 
 @pytest.fixture
 def widgets_ui(page) -> WidgetDriver:

@@ -142,8 +142,8 @@ def check_lesson(lesson, relpath, jupyter_lab, page, widgets_ui, artifacts_dir, 
     explorer = widgets_ui.explorer_of(slider)
     plot = widgets_ui.plot(explorer)
     plot.wait_for(state="visible")
+    before_src = widgets_ui.wait_for_settled_plot(explorer)
     before_value = float(widgets_ui.readout(slider))
-    before_src = plot.get_attribute("src")
     before_png = plot.screenshot()
     explorer.screenshot(path=artifacts_dir / f"lab_{lesson}_explorer_before.png")
 

@@ -68,7 +68,8 @@ def test_moving_a_slider_changes_the_diagram(jupyter_lab, live_notebook, page, w
         explorer = widgets_ui.explorer_of(slider)
         plot = widgets_ui.plot(explorer)
         plot.wait_for(state="visible")
-        before_src, before_png = plot.get_attribute("src"), plot.screenshot()
+        before_src = widgets_ui.wait_for_settled_plot(explorer)
+        before_png = plot.screenshot()
         widgets_ui.press(slider, "ArrowLeft", 20)        # f 0.900 -> 0.880; bias 3.0 -> -2.0
         widgets_ui.wait_for_new_plot(explorer, before_src)
         after_png = plot.screenshot()

@@ -133,7 +133,7 @@ def test_make_app_serves_the_explorers_and_the_gate_slider_works(
 
     # the default input gate is fully open (1.00): three key presses to the left close it
     before_value = float(widgets_ui.readout(gate))
-    before_src = plot.get_attribute("src")
+    before_src = widgets_ui.wait_for_settled_plot(explorer)
     before_png = plot.screenshot()
     page.screenshot(path=artifacts_dir / "voila_gate_explorer_before.png")
     key, sign = ("ArrowLeft", -1) if before_value > 0.5 else ("ArrowRight", 1)
