@@ -312,3 +312,24 @@ def keras_kernels(parts: Sequence, gates: int, dtype):
     if kernel.shape[1] != gates * H:
         raise ValueError(f"kernel must have shape (D, {n}) with H={H}; got {kernel.shape}")
     return kernel, recurrent, H
+
+
+def check_package_params(params, gates: int, bias_keys: Sequence[str] = ("b",)):
+    """Check a package parameter dict with ``gates`` blocks; return (D, H).
+
+    ``W`` (D, nH), ``U`` (H, nH) and each of ``bias_keys`` (nH,), with n = ``gates``:
+    4 for the LSTM, 3 for the GRU (which also has ``b_rec``).
+    """
+    n = f"{gates}H"
+    require_keys("params", params, ("W", "U", *bias_keys))
+    U = np.asarray(params["U"])
+    check_ndim("params['U']", U, 2, f"(H, {n})")
+    H = U.shape[0]
+    check_shape("params['U']", U, (H, gates * H), f"(H, {n})")
+    W = np.asarray(params["W"])
+    check_ndim("params['W']", W, 2, f"(D, {n})")
+    if W.shape[1] != gates * H:
+        raise ValueError(f"params['W'] must have shape (D, {n}) with H={H} (from U); got {W.shape}")
+    for k in bias_keys:
+        check_shape(f"params[{k!r}]", np.asarray(params[k]), (gates * H,), f"({n},)")
+    return W.shape[0], H

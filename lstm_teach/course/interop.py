@@ -60,6 +60,7 @@ from ..core.lstm_config import LSTMConfig
 from ._peers import (
     all_layers,
     as_numpy,
+    check_package_params,
     import_keras,
     import_torch,
     keras3_activation_name,
@@ -138,18 +139,8 @@ def reorder_gates(a, src: str, dst: str, axis: int = -1) -> np.ndarray:
 
 
 def _check_package(params) -> tuple[int, int]:
-    """Validate a package parameter dict; return (D, H)."""
-    require_keys("params", params, ("W", "U", "b"))
-    U = np.asarray(params["U"])
-    check_ndim("params['U']", U, 2, "(H, 4H)")
-    H = U.shape[0]
-    check_shape("params['U']", U, (H, 4 * H), "(H, 4H)")
-    W = np.asarray(params["W"])
-    check_ndim("params['W']", W, 2, "(D, 4H)")
-    if W.shape[1] != 4 * H:
-        raise ValueError(f"params['W'] must have shape (D, 4H) with H={H} (from U); got {W.shape}")
-    check_shape("params['b']", np.asarray(params["b"]), (4 * H,), "(4H,)")
-    return W.shape[0], H
+    """Validate a package LSTM parameter dict; return (D, H)."""
+    return check_package_params(params, 4)
 
 
 # --------------------------------------------------------------------------- per-gate

@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core._checks import check_ndim, check_shape, require_keys
+from ..core._checks import check_shape
 from ..core.gru import GRUConfig
 from ._peers import (
     all_layers,
     as_numpy,
+    check_package_params,
     import_keras,
     import_torch,
     keras3_activation_name,
@@ -50,18 +51,7 @@ GRU_KEYS = ("W", "U", "b", "b_rec")
 
 def _check_gru(params) -> tuple[int, int]:
     """Validate package GRU parameters; return (D, H)."""
-    require_keys("params", params, GRU_KEYS)
-    U = np.asarray(params["U"])
-    check_ndim("params['U']", U, 2, "(H, 3H)")
-    H = U.shape[0]
-    check_shape("params['U']", U, (H, 3 * H), "(H, 3H)")
-    W = np.asarray(params["W"])
-    check_ndim("params['W']", W, 2, "(D, 3H)")
-    if W.shape[1] != 3 * H:
-        raise ValueError(f"params['W'] must have shape (D, 3H) with H={H} (from U); got {W.shape}")
-    for k in ("b", "b_rec"):
-        check_shape(f"params[{k!r}]", np.asarray(params[k]), (3 * H,), "(3H,)")
-    return W.shape[0], H
+    return check_package_params(params, 3, ("b", "b_rec"))
 
 
 def _swap_rz(a) -> np.ndarray:
