@@ -1,8 +1,10 @@
 """The bug zoo (exercises 04_bug_zoo): each specimen is caught, and its hints come in two tiers.
 
-A first failed check says which arrays are wrong; from the second failed try on, the check
-also names the bug. The sequence checker hands the specimen a correct step backward, so the
-bugs can be fixed in any order.
+Each broken specimen (``buggy_*``) is handed out as it is, in a read-only cell; the learner
+writes the fixed function in the answer cell below it. A copy of the specimen that still has
+its bug fails the check: a first failed check says which arrays are wrong; from the second
+failed try on, the check also names the bug. The sequence checker hands the specimen a
+correct step backward, so the bugs can be fixed in any order.
 """
 
 from __future__ import annotations
@@ -19,17 +21,17 @@ from lstm_teach.grading.sets import nb04_bug_zoo
 
 # check name -> (specimen, phrases of the first tier, phrases that name the bug)
 BUG_ZOO_FEEDBACK = {
-    "bugzoo_output_tanh": ("lstm_step_backward_1",
+    "bugzoo_output_tanh": ("buggy_step_backward_1",
                            ["wrong: dx, dh_prev, dc_prev, dW, dU, db", "numerical gradient"],
                            ["h = o * tanh(c)"]),
-    "bugzoo_activated_derivative": ("lstm_step_backward_2",
+    "bugzoo_activated_derivative": ("buggy_step_backward_2",
                                     ["wrong: dx, dh_prev, dW, dU, db; right: dc_prev"],
                                     ["already activated", "y * (1 - y)"]),
-    "bugzoo_time_carry": ("lstm_backward_3", ["not carried back across time"],
+    "bugzoo_time_carry": ("buggy_backward_3", ["not carried back across time"],
                           ["dc_next is dropped"]),
-    "bugzoo_bias_slice": ("lstm_step_backward_4", ["db (the f block)"],
+    "bugzoo_bias_slice": ("buggy_step_backward_4", ["db (the f block)"],
                           ["forget gate f", "dz[:, 0:H]"]),
-    "bugzoo_reseed": ("init_lstm_params", ["identical"], ["default_rng(seed)"]),
+    "bugzoo_reseed": ("buggy_init_lstm_params", ["identical"], ["default_rng(seed)"]),
 }
 
 
@@ -62,8 +64,8 @@ def test_each_bug_is_located_first_and_named_on_the_second_try(bug_zoo, name):
 
 
 def test_tries_are_counted_per_check(bug_zoo):
-    quiet("bugzoo_output_tanh", bug_zoo["lstm_step_backward_1"])
-    message = quiet("bugzoo_bias_slice", bug_zoo["lstm_step_backward_4"]).message
+    quiet("bugzoo_output_tanh", bug_zoo["buggy_step_backward_1"])
+    message = quiet("bugzoo_bias_slice", bug_zoo["buggy_step_backward_4"]).message
     assert "hint:" not in message, message
 
 
@@ -72,33 +74,33 @@ def test_a_demo_cells_guard_does_not_use_up_a_try(bug_zoo):
     from lstm_teach.grading import needs
 
     with contextlib.redirect_stdout(io.StringIO()) as printed:
-        with needs(bugzoo_output_tanh=bug_zoo["lstm_step_backward_1"]):
+        with needs(bugzoo_output_tanh=bug_zoo["buggy_step_backward_1"]):
             raise AssertionError("the gradient check failed")
     assert "does not pass its check yet" in printed.getvalue()
-    message = quiet("bugzoo_output_tanh", bug_zoo["lstm_step_backward_1"]).message
+    message = quiet("bugzoo_output_tanh", bug_zoo["buggy_step_backward_1"]).message
     assert "hint:" not in message, message
 
 
 def test_a_fixed_specimen_passes_after_failures(bug_zoo):
     solutions = notebook_namespace(REPO_ROOT / "solutions" / "04_bug_zoo.ipynb")
-    quiet("bugzoo_bias_slice", bug_zoo["lstm_step_backward_4"])
+    quiet("bugzoo_bias_slice", bug_zoo["buggy_step_backward_4"])
     result = quiet("bugzoo_bias_slice", solutions["lstm_step_backward_4"])
     assert result.passed and result.points == 1, result.message
 
 
 def test_hints_do_not_fire_for_other_bugs(bug_zoo):
     for _ in range(2):
-        message = quiet("bugzoo_bias_slice", bug_zoo["lstm_step_backward_1"]).message
+        message = quiet("bugzoo_bias_slice", bug_zoo["buggy_step_backward_1"]).message
     assert "h = o * tanh(c)" in message and "db[H:2H]" not in message
 
 
 def test_sequence_checker_uses_a_correct_step_backward(bug_zoo):
     """With bug 1 still in place, fixing bug 3 alone passes the notebook's sequence checker."""
     solutions = notebook_namespace(REPO_ROOT / "solutions" / "04_bug_zoo.ipynb")
-    assert not bug_zoo["gradcheck_step"](bug_zoo["lstm_step_backward_1"]).passed
+    assert not bug_zoo["gradcheck_step"](bug_zoo["buggy_step_backward_1"]).passed
     report = bug_zoo["gradcheck_sequence"](solutions["lstm_backward_3"])
     assert report.passed, report
-    assert not bug_zoo["gradcheck_sequence"](bug_zoo["lstm_backward_3"]).passed
+    assert not bug_zoo["gradcheck_sequence"](bug_zoo["buggy_backward_3"]).passed
     rng = np.random.default_rng(0)
     cache = bug_zoo["lstm_step_forward_with_cache"](rng.normal(size=(2, 3)),
                                                     rng.normal(size=(2, 4)),
@@ -110,7 +112,27 @@ def test_sequence_checker_uses_a_correct_step_backward(bug_zoo):
     assert all(np.allclose(a, b) for a, b in zip(ours[:3], fixed[:3], strict=True))
 
 
-def test_no_stub_instructions_where_there_is_no_stub():
+ANSWERS = {"bugzoo_output_tanh": "lstm_step_backward_1",
+           "bugzoo_activated_derivative": "lstm_step_backward_2",
+           "bugzoo_time_carry": "lstm_backward_3", "bugzoo_bias_slice": "lstm_step_backward_4",
+           "bugzoo_reseed": "init_lstm_params"}
+
+
+def test_specimens_are_handed_out_broken_and_the_answers_start_as_stubs(bug_zoo):
+    """The exercise has the specimens of the solution, still broken, and an empty answer each."""
+    solutions = notebook_namespace(REPO_ROOT / "solutions" / "04_bug_zoo.ipynb")
+    for name, answer in ANSWERS.items():
+        specimen = BUG_ZOO_FEEDBACK[name][0]
+        assert quiet(name, bug_zoo[specimen]).status == "failed", specimen
+        assert quiet(name, solutions[specimen]).status == "failed", specimen
+        assert quiet(name, bug_zoo[answer]).status == "not attempted", answer
+        assert quiet(name, solutions[answer]).passed, answer
     nb = json.loads((REPO_ROOT / "exercises" / "04_bug_zoo.ipynb").read_text(encoding="utf-8"))
-    text = "".join("".join(c["source"]) for c in nb["cells"])
-    assert "NotImplementedError" not in text and "YOUR CODE HERE" not in text
+    stubbed = [c for c in nb["cells"] if "NotImplementedError" in "".join(c["source"])
+               and c["cell_type"] == "code"]
+    assert len(stubbed) == len(ANSWERS)
+    assert all(c["metadata"]["nbgrader"]["solution"] for c in stubbed)
+    specimens = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("locked")
+                 and not c["metadata"]["nbgrader"].get("grade")]
+    assert len(specimens) == len(ANSWERS)
+    assert all(c["metadata"].get("editable") is False for c in specimens)

@@ -10,13 +10,8 @@ environment variable:
 * ``nbgrader autograde`` gives 0 points to the untouched student versions and full
   marks to student versions whose answer cells hold the solutions.
 
-The bug zoo hands out broken code (``### STUB`` regions). nbgrader's default
-preprocessor replaces every solution region (and a solution cell without one) by its fixed
-stub ``raise NotImplementedError()``, so with the defaults the zoo's student version has
-that stub where ``exercises/`` has the broken code; it still grades right (0 untouched, full
-marks solved). ``lstm_teach.grading.nbgrader_stubs`` (one line of ``nbgrader_config.py``)
-gives nbgrader the same broken code as ``exercises/``, tested here on a small notebook and
-on the zoo, whose untouched broken code then scores 0.
+The bug zoo included: its broken specimens live in read-only cells outside any solution
+region, so nbgrader's defaults hand them out unchanged, as ``exercises/`` does.
 Skipped, with the reason, when nbgrader (the ``grading`` extra) is not installed.
 """
 
@@ -43,8 +38,9 @@ BUG_ZOO = "04_bug_zoo"
 
 #: Every exercise notebook, the bug zoo included: all go through nbgrader's defaults.
 SETS = [p.stem for p in sorted((REPO_ROOT / "solutions").glob("*.ipynb"))]
-#: Those whose default student version is exactly ``exercises/`` (the zoo's needs the config).
-SAME_AS_EXERCISES = [stem for stem in SETS if stem != BUG_ZOO]
+#: The zoo's broken specimens, which its student version must hand out as they are.
+SPECIMENS = ("buggy_step_backward_1", "buggy_step_backward_2", "buggy_backward_3",
+             "buggy_step_backward_4", "buggy_init_lstm_params")
 
 
 def test_no_hidden_tests_outside_graded_cells():
@@ -100,7 +96,7 @@ def course(tmp_path_factory) -> Path:
     return course
 
 
-@pytest.mark.parametrize("stem", SAME_AS_EXERCISES)
+@pytest.mark.parametrize("stem", SETS)
 def test_generate_assignment_gives_the_exercises(course, stem):
     release = course / "release" / ASSIGNMENT / f"{stem}.ipynb"
     assert _sources(release) == _sources(REPO_ROOT / "exercises" / f"{stem}.ipynb")
@@ -130,65 +126,19 @@ def test_autograde_zero_for_untouched_and_full_marks_for_solved(course):
             assert solved.max_score == registered and solved.score == registered, stem
 
 
-# --------------------------------------------------------------------------- ### STUB regions
-
-
-def _stub_notebook() -> nbformat.NotebookNode:
-    nb = nbformat.v4.new_notebook()
-    code = nbformat.v4.new_code_cell(
-        "def f(x):\n    ### BEGIN SOLUTION\n    return x + 1\n    ### STUB return x - 1\n"
-        "    ### END SOLUTION")
-    plain = nbformat.v4.new_code_cell("def g(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n"
-                                      "    ### END SOLUTION")
-    for cell, grade_id in ((code, "f-answer"), (plain, "g-answer")):
-        cell.metadata["nbgrader"] = {"grade": False, "grade_id": grade_id, "locked": False,
-                                     "schema_version": 3, "solution": True, "task": False}
-    nb.cells = [code, plain]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                 "language": "python"}
-    return nb
-
-
-def _stub_config(course: Path) -> None:
-    (course / "nbgrader_config.py").write_text(
-        "c = get_config()  # noqa\n"
-        "from lstm_teach.grading.nbgrader_stubs import generate_assignment_preprocessors\n"
-        "c.GenerateAssignment.preprocessors = generate_assignment_preprocessors()\n",
-        encoding="utf-8")
-
-
-def test_stub_regions_hand_out_their_own_code_through_nbgrader(tmp_path):
-    _stub_config(tmp_path)
-    (tmp_path / "source" / "ps").mkdir(parents=True)
-    nbformat.write(_stub_notebook(), tmp_path / "source" / "ps" / "stubs.ipynb")
-    _nbgrader(tmp_path, "generate_assignment", "ps", "--force")
-    cells = nbformat.read(tmp_path / "release" / "ps" / "stubs.ipynb", as_version=4).cells
-    assert cells[0].source == "def f(x):\n    return x - 1"
-    assert cells[1].source == "def g(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()"
-
-
-def test_the_bug_zoo_keeps_its_broken_code_through_nbgrader(tmp_path):
-    _stub_config(tmp_path)
-    (tmp_path / "source" / "zoo").mkdir(parents=True)
-    shutil.copyfile(REPO_ROOT / "solutions" / f"{BUG_ZOO}.ipynb",
-                    tmp_path / "source" / "zoo" / f"{BUG_ZOO}.ipynb")
-    _nbgrader(tmp_path, "generate_assignment", "zoo", "--force")
-    release = tmp_path / "release" / "zoo" / f"{BUG_ZOO}.ipynb"
-    assert _sources(release) == _sources(REPO_ROOT / "exercises" / f"{BUG_ZOO}.ipynb")
-
-    for student, notebook in (("untouched", nbformat.read(release, as_version=4)),
-                              ("solved", _solved(release, REPO_ROOT / "solutions"
-                                                 / f"{BUG_ZOO}.ipynb"))):
-        folder = tmp_path / "submitted" / student / "zoo"
-        folder.mkdir(parents=True)
-        nbformat.write(notebook, folder / f"{BUG_ZOO}.ipynb")
-    _nbgrader(tmp_path, "autograde", "zoo", "--force")
-
-    from nbgrader.api import Gradebook
-
-    registered = checks.max_score(BUG_ZOO)
-    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gradebook:
-        untouched = gradebook.find_submission_notebook(BUG_ZOO, "zoo", "untouched")
-        solved = gradebook.find_submission_notebook(BUG_ZOO, "zoo", "solved")
-        assert untouched.max_score == registered and untouched.score == 0
-        assert solved.max_score == registered and solved.score == registered
+def test_the_bug_zoo_keeps_its_broken_code_read_only(course):
+    """nbgrader's defaults hand out every specimen, unchanged and locked, beside its answer stub."""
+    release = nbformat.read(course / "release" / ASSIGNMENT / f"{BUG_ZOO}.ipynb", as_version=4)
+    source = nbformat.read(REPO_ROOT / "solutions" / f"{BUG_ZOO}.ipynb", as_version=4)
+    given = {c.metadata["nbgrader"]["grade_id"]: c for c in release.cells
+             if c.metadata.get("nbgrader", {}).get("locked")
+             and not c.metadata["nbgrader"].get("grade")}
+    assert sorted(given) == sorted(SPECIMENS)
+    originals = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in source.cells}
+    for name, cell in given.items():
+        assert f"def {name}(" in cell.source and cell.source == originals[name], name
+        assert cell.metadata.get("editable") is False, f"{name} should be read-only"
+    stubs = [c for c in release.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    assert len(stubs) == len(SPECIMENS)
+    assert all(c.source.endswith("    # YOUR CODE HERE\n    raise NotImplementedError()")
+               for c in stubs)

@@ -28,11 +28,10 @@ Conventions for exercise authors
            ### END SOLUTION
 
    The region becomes ``# YOUR CODE HERE`` plus ``raise NotImplementedError()``
-   at the indentation of the ``BEGIN`` line (in markdown: ``YOUR ANSWER HERE``).
-   To hand out other code instead of the empty stub (the bug zoo hands out
-   broken code), add ``### STUB <code>`` lines inside the region: they are
-   comments in the solution and become ``<code>`` in the exercise, placed at
-   the marker's indentation (extra spaces after ``### STUB `` indent further).
+   at the indentation of the ``BEGIN`` line (in markdown: ``YOUR ANSWER HERE``),
+   as nbgrader's default configuration does. Code the learner should receive
+   as it is, such as the bug zoo's broken specimens, goes in a cell of its own
+   outside any region (nbgrader metadata ``locked: true`` makes it read-only).
    ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` regions are removed
    from the exercise. nbgrader allows them only in graded cells, where they
    hold ``assert result.passed``; a demo cell asserts its claims in the open,
@@ -113,9 +112,8 @@ folder as it is, with nbgrader's default configuration. Each graded cell is
 nbgrader (and our generator) remove it from the student version and nbgrader's
 autograder puts it back, so an untouched notebook scores 0 and a solved one full
 marks, with no environment variable. A written (markdown) answer is a manually
-graded nbgrader cell worth 0 points. ``### STUB`` regions (the bug zoo) need
-:mod:`lstm_teach.grading.nbgrader_stubs` in ``nbgrader_config.py`` to hand out
-the same code as ``exercises/``.
+graded nbgrader cell worth 0 points. nbgrader's student version of every
+notebook, the bug zoo included, has the same code as ``exercises/``.
 
 Demo cells that call the learner's functions are wrapped in :class:`needs`
 (``with needs(my_function): ...``): while the function is unfinished or wrong,

@@ -4,10 +4,8 @@ For each ``solutions/NN_name.ipynb`` the generator writes ``exercises/NN_name.ip
 
 * every region between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` becomes
   ``# YOUR CODE HERE`` plus ``raise NotImplementedError()`` at the indentation
-  of the ``BEGIN`` line (in a markdown cell: ``YOUR ANSWER HERE``). A region
-  may carry its own stub as ``### STUB <code>`` lines, which are comments in
-  the solution and become ``<code>`` in the exercise (the bug zoo uses this to
-  hand out broken code instead of an empty stub);
+  of the ``BEGIN`` line (in a markdown cell: ``YOUR ANSWER HERE``), exactly
+  what nbgrader's default configuration writes;
 * ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` regions are removed;
 * outputs, execution counts and transient metadata are stripped; graded and
   locked cells are made non-deletable and read-only; the notebook metadata
@@ -49,7 +47,6 @@ BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 END_HIDDEN = "### END HIDDEN TESTS"
-STUB_PREFIX = "### STUB"
 CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 MARKDOWN_STUB = "YOUR ANSWER HERE"
 NBGRADER_SCHEMA = 3
@@ -92,12 +89,12 @@ def strip_solutions(source: str, cell_type: str = "code", where: str = "cell") -
     """
     out: list[str] = []
     region: str | None = None  # the marker that opened the current region
-    indent, stub = "", []
+    indent = ""
     for number, line in enumerate(source.splitlines(), start=1):
         marker = _marker(line)
         if region is None:
             if marker in (BEGIN_SOLUTION, BEGIN_HIDDEN):
-                region, indent, stub = marker, line[: len(line) - len(line.lstrip())], []
+                region, indent = marker, line[: len(line) - len(line.lstrip())]
             elif marker is not None:
                 raise BuildError(f"{where}, line {number}: {marker!r} without a matching BEGIN")
             else:
@@ -108,16 +105,11 @@ def strip_solutions(source: str, cell_type: str = "code", where: str = "cell") -
             if region == BEGIN_SOLUTION:
                 if cell_type == "markdown":
                     out.append(MARKDOWN_STUB)
-                elif stub:
-                    out.extend(stub)
                 else:
                     out.extend(indent + s for s in CODE_STUB)
             region = None
         elif marker is not None:
             raise BuildError(f"{where}, line {number}: {marker!r} inside an open {region!r}")
-        elif region == BEGIN_SOLUTION and line.strip().startswith(STUB_PREFIX):
-            text = line.strip()[len(STUB_PREFIX):]
-            stub.append((indent + text[1:]).rstrip() if text.startswith(" ") else indent + text)
     if region is not None:
         raise BuildError(f"{where}: {region!r} is never closed")
     text = "\n".join(out)
