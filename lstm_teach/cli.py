@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="memory (address space) limit per process of a submission (default 4)")
     p.add_argument("--max-processes", type=int, default=64, metavar="N",
                    help="process limit per submission (default 64)")
+    p.add_argument("--cpus", type=float, default=1.0, metavar="N",
+                   help="cores one submission may keep busy at once, when a cpu cgroup can "
+                        "be made (default 1)")
     p.set_defaults(func=_handler("lstm_teach.grading.classroom:cli_grade"))
 
     # --- exercises -----------------------------------------------------------

@@ -368,3 +368,50 @@ def test_the_console_report_carries_no_terminal_escapes(tmp_path):
     text = format_report(grade_notebook(path, 30.0, 120.0))
     assert "passed" in text and "RuntimeError" in text
     assert not any(ch in text for ch in "\x1b\r\x07"), repr(text)
+
+
+def _cpu_cgroup_available() -> bool:
+    group = sandbox._make_cpu_cgroup(Limits()) if os.geteuid() == 0 else None
+    if group is not None:
+        group.rmdir()
+    return group is not None
+
+
+@needs_bwrap
+@pytest.mark.skipif(not _cpu_cgroup_available(),
+                    reason="no cpu cgroup can be made here (the grader is not root, or the "
+                    "cgroup file system is read-only): parallel jobs share CPU unfairly")
+def test_busy_processes_are_throttled_to_the_submissions_cores():
+    """Three busy processes would take both cores from the other --jobs worker."""
+    spin = """
+import os, time
+
+def probe(seconds):
+    readers = []
+    for _ in range(3):
+        read_end, write_end = os.pipe()
+        if os.fork() == 0:
+            start_wall, start_cpu = time.monotonic(), time.process_time()
+            while time.monotonic() - start_wall < seconds:
+                pass
+            os.write(write_end, repr(time.process_time() - start_cpu).encode())
+            os._exit(0)
+        os.close(write_end)
+        readers.append(read_end)
+    return [float(os.read(fd, 64)) for fd in readers]
+"""
+    cores, seconds = 0.5, 2.0
+    session = Session(b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}',
+                      Limits(cpus=cores, scratch_bytes=32 * 2**20))
+    try:
+        group = session.sandbox.cpu_cgroup
+        assert group is not None and group.is_dir()
+        assert session.run_cell(spin, 30)["error"] is None
+        used = session.call("probe", (seconds,), {}, 60)
+        stat = dict(line.split() for line in (group / "cpu.stat").read_text().splitlines())
+    finally:
+        session.close()
+    assert not group.exists(), "the cgroup is removed with the sandbox"
+    assert int(stat.get("nr_throttled", 0)) > 0, stat
+    # unthrottled, three spinners on two cores use about 2 x 2 s of CPU; capped, 0.5 x 2 s
+    assert sum(used) < cores * seconds * 1.3 + 0.2, used

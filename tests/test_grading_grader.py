@@ -193,6 +193,9 @@ def test_usage_errors_exit_2_before_grading(tmp_path, capsys):
     assert "unknown exercise set '99_nothing'" in capsys.readouterr().err
     assert cli_grade(_args(good, jobs=0)) == 2
     assert cli_grade(_args(good, memory_gib=0)) == 2
+    capsys.readouterr()
+    assert cli_grade(_args(good, cpus=0)) == 2
+    assert "--cpus must be a positive number; got 0" in capsys.readouterr().err
     assert cli_grade(_args(good, class_csv=tmp_path / "nope" / "c.csv")) == 2
 
 

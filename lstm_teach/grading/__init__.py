@@ -82,7 +82,7 @@ Instructors
 
 ``lstm-teach grade NOTEBOOK_OR_FOLDER... [--set NAME] [--jobs N] [--json report.json]
 [--class-csv grades.csv] [--class-json grades.json] [--timeout-cell 60]
-[--timeout-notebook 600] [--memory-gib 4] [--max-processes 64]`` grades
+[--timeout-notebook 600] [--memory-gib 4] [--max-processes 64] [--cpus 1]`` grades
 submissions (:mod:`lstm_teach.grading.classroom`). The exercise set is the
 instructor's ``--set``, else the one the file name names; a notebook whose
 metadata names another set is a ``"set mismatch"`` and scores nothing. Each

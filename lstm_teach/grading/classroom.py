@@ -5,6 +5,7 @@
     lstm-teach grade SUBMISSIONS... [--set NAME] [--jobs N] [--json report.json]
         [--class-csv grades.csv] [--class-json grades.json]
         [--timeout-cell 60] [--timeout-notebook 600] [--memory-gib 4] [--max-processes 64]
+        [--cpus 1]
 
 * Every submission is read into memory (and its SHA-256 noted) **before any
   notebook runs**; each then runs from its own copy, in its own sandbox. After
@@ -181,7 +182,8 @@ def _usage_errors(args, files_errors: list[str]) -> list[str]:
     errors = list(files_errors)
     for label, value in (("--timeout-cell", args.timeout_cell),
                          ("--timeout-notebook", args.timeout_notebook),
-                         ("--memory-gib", getattr(args, "memory_gib", 4.0))):
+                         ("--memory-gib", getattr(args, "memory_gib", 4.0)),
+                         ("--cpus", getattr(args, "cpus", 1.0))):
         if not value > 0:
             errors.append(f"{label} must be a positive number; got {value}")
     if getattr(args, "jobs", 1) < 1:
@@ -219,7 +221,8 @@ def cli_grade(args) -> int:
               file=sys.stderr, flush=True)
     limits = Limits(memory_bytes=int(getattr(args, "memory_gib", 4.0) * GIB),
                     cpu_seconds=int(2 * args.timeout_notebook + 120),
-                    processes=getattr(args, "max_processes", 64))
+                    processes=getattr(args, "max_processes", 64),
+                    cpus=getattr(args, "cpus", 1.0))
     jobs = getattr(args, "jobs", 1)
 
     def show(report):

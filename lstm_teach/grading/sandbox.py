@@ -24,7 +24,9 @@ uid 0, so when the grader runs as root the process count is also capped by a
 pids cgroup where one can be created; the report says which limits hold. As
 root, a memory cgroup (inside the grader's own) also caps the memory of the
 whole submission: its processes together and its tmpfs pages, which no rlimit
-counts.
+counts; and a cpu cgroup caps the CPU it may use at once (``Limits.cpus`` cores,
+default 1), so that with ``--jobs`` one submission's threads or processes cannot
+starve the others.
 
 Without ``bwrap`` the runner still gets the resource limits, a scratch working
 directory and its own session, but it can read and write whatever the
@@ -66,6 +68,10 @@ class Limits:
     #: submission could fill half of the RAM through ``/tmp`` (or the disk through a
     #: bound folder), whatever its memory limit.
     scratch_bytes: int = 512 * 2**20
+    #: Cores the submission may keep busy at once, all its processes together (a cpu
+    #: cgroup quota, where one can be made): with ``--jobs N`` on N cores, each job
+    #: gets its core whatever the others do.
+    cpus: float = 1.0
 
 
 @dataclass
@@ -77,6 +83,7 @@ class Sandbox:
     notes: list[str] = field(default_factory=list)
     cgroup: Path | None = None
     memory_cgroup: Path | None = None
+    cpu_cgroup: Path | None = None
 
 
 def find_bwrap() -> str | None:
@@ -234,28 +241,28 @@ def _own_cgroup(controller: str) -> str | None:
     return None
 
 
-def _make_memory_cgroup(limits: Limits) -> Path | None:
-    """A memory cgroup for the whole submission, inside the grader's own, when allowed (root).
+def _make_limited_cgroup(controller: str, v1_files: dict[str, str],
+                         v2_files: dict[str, str]) -> Path | None:
+    """A new cgroup inside the grader's own, in ``controller``'s hierarchy, with limits set.
 
-    ``RLIMIT_AS`` caps each process; this caps their sum and the tmpfs pages they
-    write, so a submission that forks cannot take the machine's memory.
+    cgroup v1 (a hierarchy per controller) gets ``v1_files``, v2 ``v2_files``; returns
+    None when neither can be made here (not root, or a read-only cgroup file system).
     """
-    total = limits.memory_bytes + 2 * limits.scratch_bytes
     candidates = []
-    own_v1 = _own_cgroup("memory")
+    own_v1 = _own_cgroup(controller)
     if own_v1 is not None:
-        candidates.append((Path("/sys/fs/cgroup/memory" + own_v1.rstrip("/")),
-                           "memory.limit_in_bytes"))
+        candidates.append((Path(f"/sys/fs/cgroup/{controller}" + own_v1.rstrip("/")), v1_files))
     own_v2 = _own_cgroup("")
     if own_v2 is not None:
-        candidates.append((Path("/sys/fs/cgroup" + own_v2.rstrip("/")), "memory.max"))
-    for base, limit_file in candidates:
-        if not (base / "cgroup.procs").exists() or not (base / limit_file).exists():
+        candidates.append((Path("/sys/fs/cgroup" + own_v2.rstrip("/")), v2_files))
+    for base, files in candidates:
+        if not (base / "cgroup.procs").exists() or not all((base / f).exists() for f in files):
             continue
         group = base / f"lstm-teach-grade-{uuid.uuid4().hex[:12]}"
         try:
             group.mkdir()
-            (group / limit_file).write_text(str(total))
+            for name, value in files.items():  # in order: v1 needs the period before the quota
+                (group / name).write_text(value)
             return group
         except OSError:
             try:
@@ -263,6 +270,34 @@ def _make_memory_cgroup(limits: Limits) -> Path | None:
             except OSError:
                 pass
     return None
+
+
+def _make_memory_cgroup(limits: Limits) -> Path | None:
+    """A memory cgroup for the whole submission, inside the grader's own, when allowed (root).
+
+    ``RLIMIT_AS`` caps each process; this caps their sum and the tmpfs pages they
+    write, so a submission that forks cannot take the machine's memory.
+    """
+    total = str(limits.memory_bytes + 2 * limits.scratch_bytes)
+    return _make_limited_cgroup("memory", {"memory.limit_in_bytes": total},
+                                {"memory.max": total})
+
+
+#: The scheduler's accounting period for the CPU quota, in microseconds (its default).
+CPU_PERIOD_US = 100_000
+
+
+def _make_cpu_cgroup(limits: Limits) -> Path | None:
+    """A cpu cgroup whose quota is ``limits.cpus`` cores, when allowed (root).
+
+    ``RLIMIT_CPU`` bounds the total CPU seconds; this bounds the rate, so parallel jobs
+    share the machine fairly: a submission that starts many busy threads or processes
+    is throttled to its cores instead of taking the others'.
+    """
+    quota = str(max(1000, int(limits.cpus * CPU_PERIOD_US)))
+    return _make_limited_cgroup(
+        "cpu", {"cpu.cfs_period_us": str(CPU_PERIOD_US), "cpu.cfs_quota_us": quota},
+        {"cpu.max": f"{quota} {CPU_PERIOD_US}"})
 
 
 def process_limit_enforceable(limits: Limits | None = None) -> bool:
@@ -339,6 +374,11 @@ def launch(workdir: Path, limits: Limits, stderr_path: Path) -> Sandbox:
     notes = []
     cgroup = _make_cgroup(limits) if os.geteuid() == 0 else None
     memory_cgroup = _make_memory_cgroup(limits) if os.geteuid() == 0 else None
+    cpu_cgroup = _make_cpu_cgroup(limits) if os.geteuid() == 0 else None
+    if cpu_cgroup is None:
+        notes.append("the submission's CPU use at any moment is not capped: no cpu cgroup "
+                     "could be created (the grader is not root, or the cgroup file system "
+                     "is read-only), so parallel jobs may not share the machine fairly")
     if memory_cgroup is None:
         notes.append("the memory limit holds for each process, not for the submission as a "
                      "whole: no memory cgroup could be created (the grader is not root, "
@@ -384,14 +424,15 @@ def launch(workdir: Path, limits: Limits, stderr_path: Path) -> Sandbox:
                      "grader's own permissions (only resource limits applied)")
     with open(stderr_path, "wb") as err:
         process = subprocess.Popen(
-            _with_limits(cmd, limits, [g for g in (cgroup, memory_cgroup) if g]), cwd=cwd,
+            _with_limits(cmd, limits, [g for g in (cgroup, memory_cgroup, cpu_cgroup) if g]),
+            cwd=cwd,
             env=env, stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=err, pass_fds=pass_fds, start_new_session=True,
             bufsize=0)
     for fd in data_pipes:
         os.close(fd)
     return Sandbox(process, confined=bool(bwrap), notes=notes, cgroup=cgroup,
-                   memory_cgroup=memory_cgroup)
+                   memory_cgroup=memory_cgroup, cpu_cgroup=cpu_cgroup)
 
 
 def cgroup_holds_processes(sandbox: Sandbox) -> bool:
@@ -418,7 +459,7 @@ def terminate(sandbox: Sandbox) -> None:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL does not fail
         pass
-    for group in (sandbox.cgroup, sandbox.memory_cgroup):
+    for group in (sandbox.cgroup, sandbox.memory_cgroup, sandbox.cpu_cgroup):
         if group is not None:
             _kill_cgroup(group)
 
