@@ -207,15 +207,16 @@ def test_identical_files_that_earn_points_are_noted(tmp_path):
         "untouched exercises are alike and worth nothing: no note"
 
 
-def _memory_cgroup_available() -> bool:
-    group = sandbox._make_memory_cgroup(Limits()) if os.geteuid() == 0 else None
+def _cgroup_available(make) -> bool:
+    """Whether ``make(Limits())`` can create its cgroup here (root, writable cgroup fs)."""
+    group = make(Limits()) if os.geteuid() == 0 else None
     if group is not None:
         group.rmdir()
     return group is not None
 
 
 @needs_bwrap
-@pytest.mark.skipif(not _memory_cgroup_available(),
+@pytest.mark.skipif(not _cgroup_available(sandbox._make_memory_cgroup),
                     reason="no memory cgroup can be made here (the grader is not root, or the "
                     "cgroup file system is read-only): the limit is per process only")
 def test_forked_processes_share_one_memory_limit():
@@ -370,15 +371,8 @@ def test_the_console_report_carries_no_terminal_escapes(tmp_path):
     assert not any(ch in text for ch in "\x1b\r\x07"), repr(text)
 
 
-def _cpu_cgroup_available() -> bool:
-    group = sandbox._make_cpu_cgroup(Limits()) if os.geteuid() == 0 else None
-    if group is not None:
-        group.rmdir()
-    return group is not None
-
-
 @needs_bwrap
-@pytest.mark.skipif(not _cpu_cgroup_available(),
+@pytest.mark.skipif(not _cgroup_available(sandbox._make_cpu_cgroup),
                     reason="no cpu cgroup can be made here (the grader is not root, or the "
                     "cgroup file system is read-only): parallel jobs share CPU unfairly")
 def test_busy_processes_are_throttled_to_the_submissions_cores():
