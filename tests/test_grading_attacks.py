@@ -215,10 +215,15 @@ def _cgroup_available(make) -> bool:
     return group is not None
 
 
+def needs_cgroup(make, kind: str, otherwise: str):
+    """Skip, with the reason, where the ``kind`` cgroup that ``make`` creates cannot be made."""
+    return pytest.mark.skipif(not _cgroup_available(make), reason=(
+        f"no {kind} cgroup can be made here (the grader is not root, or the cgroup file "
+        f"system is read-only): {otherwise}"))
+
+
 @needs_bwrap
-@pytest.mark.skipif(not _cgroup_available(sandbox._make_memory_cgroup),
-                    reason="no memory cgroup can be made here (the grader is not root, or the "
-                    "cgroup file system is read-only): the limit is per process only")
+@needs_cgroup(sandbox._make_memory_cgroup, "memory", "the limit is per process only")
 def test_forked_processes_share_one_memory_limit():
     """RLIMIT_AS is per process: four children of 400 MiB each held 1.6 GiB under a 1 GiB limit."""
     fork_and_hold = """
@@ -372,9 +377,7 @@ def test_the_console_report_carries_no_terminal_escapes(tmp_path):
 
 
 @needs_bwrap
-@pytest.mark.skipif(not _cgroup_available(sandbox._make_cpu_cgroup),
-                    reason="no cpu cgroup can be made here (the grader is not root, or the "
-                    "cgroup file system is read-only): parallel jobs share CPU unfairly")
+@needs_cgroup(sandbox._make_cpu_cgroup, "cpu", "parallel jobs share the CPU unfairly")
 def test_busy_processes_are_throttled_to_the_submissions_cores():
     """Three busy processes would take both cores from the other --jobs worker."""
     spin = """
