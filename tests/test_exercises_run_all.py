@@ -101,10 +101,26 @@ def test_needs_explains_an_unfinished_function_and_lets_the_notebook_go_on(capsy
 
 def test_needs_explains_a_wrong_function(capsys):
     with needs(lstm_param_count=wrong_param_count):
-        assert wrong_param_count(32, 128) == 4 * (32 * 128 + 128 * 128 + 128)
+        if wrong_param_count(32, 128) != 4 * (32 * 128 + 128 * 128 + 128):
+            raise AssertionError  # a notebook's bare assert (pytest would add a message)
     out = capsys.readouterr().out
     assert FAIL_MARK in out and "`wrong_param_count` does not pass its check" in out
-    assert "AssertionError" in out
+    assert "(AssertionError) because" in out, out  # an empty message adds no ": "
+    assert "the check cell says how" in out
+
+
+def raising_param_count(D, H):
+    count = 4 * (D * H + H * H + H)
+    if D > 8:
+        raise ValueError("D is too big for me")
+    return count
+
+
+def test_needs_says_which_line_of_the_learners_function_raised(capsys):
+    with needs(lstm_param_count=raising_param_count):
+        raising_param_count(32, 128)
+    out = capsys.readouterr().out
+    assert "(ValueError: D is too big for me, at line 4 of `raising_param_count`)" in out, out
 
 
 def test_needs_raises_when_the_learner_functions_are_right():
