@@ -230,6 +230,7 @@ def grade_notebook(path, timeout_cell: float = 60.0, timeout_notebook: float = 6
 
     status, reason, cell_errors = "ok", note, []
     session = Session(raw, limits)
+    # drawn once the sandbox runs: it exists only in this process, never in its arguments
     grading = _Grading(session, exercises, targets, timeout_cell, new_probe_secret())
     try:
         deadline = time.monotonic() + timeout_notebook
