@@ -520,3 +520,20 @@ def test_the_console_report_carries_no_terminal_escapes(tmp_path):
     text = format_report(grade_notebook(path, 30.0, 120.0))
     assert "passed" in text and "RuntimeError" in text
     assert not any(ch in text for ch in "\x1b\r\x07"), repr(text)
+
+
+def test_a_sigmoid_that_overflows_fails_when_graded_as_in_the_notebook(tmp_path):
+    """The check's np.errstate holds in the sandbox: exp(1000) raises there as in-process.
+
+    Before, the grader's errstate stayed in the grader, the overflow was a mere warning in
+    the sandbox, 1 / (1 + inf) = 0 is the right value, and the unstable sigmoid passed.
+    """
+    nb = nbformat.read(REPO_ROOT / "exercises" / "03_gated_cell.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n"))
+    path = write(tmp_path / "bob_03_gated_cell.ipynb", nb)
+    report = grade_notebook(path, 60.0, 200.0)
+    row = {row["name"]: row for row in report["exercises"]}["stable_sigmoid"]
+    assert row["status"] == "failed" and row["points"] == 0, row
+    assert "FloatingPointError" in row["message"], row["message"]
+    assert "np.exp(-z) overflows for z = -1000" in row["message"], row["message"]

@@ -7,7 +7,7 @@ import numpy as np
 from ...core import activations
 from ...core.lstm import lstm_step_forward
 from ..checks import probe_rng, register
-from ..feedback import Incorrect, call_learner, close, compare
+from ..feedback import Incorrect, RemoteError, call_learner, close, compare
 from ..lstm_diagnosis import diagnose_step_forward, step_fixture
 
 EXERCISE_SET = "03_gated_cell"
@@ -58,6 +58,8 @@ def _overflows_at(fn, value: float) -> bool:
             fn(np.array([value]))
     except (FloatingPointError, OverflowError):
         return True
+    except RemoteError as exc:  # graded: the same exception, described by the sandbox
+        return "FloatingPointError" in exc.description or "OverflowError" in exc.description
     except Exception:  # any other failure is reported by the main probe
         return False
     return False
