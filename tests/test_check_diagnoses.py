@@ -11,6 +11,7 @@ in one of the two places.
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import pytest
 
 import lstm_teach as lt
 from lstm_teach import variants
-from lstm_teach.grading import check, exercise_sets, exercises_for
+from lstm_teach.grading import check, checks, exercise_sets, exercises_for
 
 BUG_ZOO = "04_bug_zoo"
 
@@ -411,3 +412,25 @@ def test_a_typical_wrong_answer_gets_the_right_diagnosis(name, label, fn, words)
     assert not result.passed and result.status == "failed" and result.points == 0
     for phrase in words:
         assert phrase in result.message, f"{label}: {phrase!r} missing from\n{result.message}"
+
+
+#: The grader's inputs are new in every run; so is this secret.
+SECRET = secrets.randbits(64)
+#: Words that name a hand-chosen case the wrong answer may fail *before* on random inputs
+#: (eps inside the root shows at t = 1 too when a random p_new is near 0): the hint stays.
+CASE_LABELS = {("adam_step", "eps inside the root"): "p_new (step t = 3, eps = 0.1)"}
+
+
+@pytest.mark.parametrize("name, label, fn, words", CASES,
+                         ids=[f"{name}-{label}" for name, label, _, _ in CASES])
+def test_the_diagnosis_holds_on_the_graders_secret_inputs(name, label, fn, words):
+    """The same wrong answer, given inputs drawn with a secret as the grader draws them."""
+    kwargs = {"n_samples": 2000} if name == "sample_with_temperature" else {}
+    with checks.secret_inputs(SECRET):
+        result = check(name, fn, verbose=False, **kwargs)
+    assert not result.passed and result.status == "failed" and result.points == 0
+    for phrase in words:
+        if CASE_LABELS.get((name, label)) == phrase:
+            continue
+        assert phrase in result.message, (f"{label} (secret {SECRET}): {phrase!r} missing "
+                                          f"from\n{result.message}")

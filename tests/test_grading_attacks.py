@@ -10,8 +10,10 @@ sandbox's tmpfs) and the class (links and FIFOs among the submissions).
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
+import secrets
 import threading
 from pathlib import Path
 
@@ -286,11 +288,8 @@ def test_a_forged_generator_state_is_a_channel_error(state):
         decode({"G": {"name": state["bit_generator"], "state": state}})
 
 
-def test_a_table_of_answers_computed_elsewhere_needs_review(tmp_path):
-    """The grader's inputs are fixed and public: record the reference's answers, hand them in.
-
-    Only the plain form (a big literal) is caught; see the README.
-    """
+def _answer_table() -> dict:
+    """The reference's answers to every input the checks give in the learner's kernel."""
     import numpy as np
 
     from lstm_teach.core import iir
@@ -307,10 +306,13 @@ def test_a_table_of_answers_computed_elsewhere_needs_review(tmp_path):
 
     for ex in checks.exercises_for(SET):
         assert checks.evaluate(ex, recording(ex.name)).passed
-    lookup = f"""
+    return table
+
+
+#: Answers by table lookup; ``_TABLE`` comes from a cell before this one.
+_LOOKUP = """
 import json
 import numpy as np
-_TABLE = json.loads({json.dumps(json.dumps(table))})
 
 def _look(name, *args):
     out = _TABLE[name][json.dumps([np.asarray(v).round(12).tolist() for v in args])]
@@ -325,12 +327,162 @@ def impulse_response(w, n):
 def classify_stability(w):
     return _look("classify_stability", w)
 """
-    path = write(tmp_path / f"mallory_{SET}.ipynb", notebook("exercises", lookup))
+
+
+def test_the_answer_table_is_complete_for_the_fixed_inputs():
+    """So the attacks below prove something: in the learner's kernel the table earns 5/5."""
+    namespace = {"_TABLE": _answer_table()}
+    exec(_LOOKUP, namespace)  # noqa: S102 - the attack's own code, run in the test
+    for ex in checks.exercises_for(SET):
+        assert checks.evaluate(ex, namespace[ex.name]).passed, ex.name
+        assert not checks.evaluate(ex, namespace[ex.name], probe_secret=7).passed, ex.name
+
+
+def test_a_table_of_answers_computed_elsewhere_scores_nothing_and_needs_review(tmp_path):
+    """The grader's inputs are secret, so a table of the public fixed inputs' answers misses.
+
+    The plain form (a big literal) is flagged too, as before.
+    """
+    table = _answer_table()
+    lookup = f"_TABLE = json.loads({json.dumps(json.dumps(table))})\n" + _LOOKUP
+    path = write(tmp_path / f"mallory_{SET}.ipynb",
+                 notebook("exercises", "import json", lookup))
     report = grade_notebook(path, 30.0, 120.0)
     rows = {row["name"]: row for row in report["exercises"]}
-    assert [rows[n].get("points_if_accepted", rows[n]["points"]) for n in NAMES] == [2, 1, 2]
+    assert [rows[n]["points_if_accepted"] for n in NAMES] == [0, 0, 0], rows
     assert report["score"] == 0, rows
+    assert {row["status"] for row in rows.values()} == {"needs review"}
     assert "_TABLE = json.loads(" in report["review"][0]
+    assert all("KeyError" in rows[n]["message"] for n in NAMES), rows
+
+
+def test_a_table_the_review_cannot_see_scores_nothing(tmp_path):
+    """The table in a markdown cell, read back from the notebook's own file: no flag, no points.
+
+    Before the grader's inputs were secret, this earned full marks unflagged.
+    """
+    table = _answer_table()
+    nb = notebook("exercises")
+    nb.cells.append(nbformat.v4.new_markdown_cell("<!-- answers " + json.dumps(table) + " -->"))
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import json\n"
+        "_cells = json.load(open('submission.ipynb'))['cells']\n"
+        "_texts = [''.join(c['source']) for c in _cells if c['cell_type'] == 'markdown']\n"
+        "_text = next(t for t in _texts if t.startswith('<!-- answers '))\n"
+        "_TABLE = json.loads(_text[len('<!-- answers '):-len(' -->')])\n" + _LOOKUP))
+    path = write(tmp_path / f"mallory_{SET}.ipynb", nb)
+    report = grade_notebook(path, 30.0, 120.0)
+    rows = {row["name"]: row for row in report["exercises"]}
+    assert report["review"] == [] and all(row["review"] is None for row in rows.values()), rows
+    assert report["cell_errors"] == [], report["cell_errors"]  # the table was read
+    assert report["score"] == 0, rows
+    assert all(rows[n]["status"] == "failed" and "KeyError" in rows[n]["message"]
+               for n in NAMES), rows
+
+
+#: Looks for the grader's secret everywhere the sandbox can look, knowing only hashes of
+#: its spellings (decimal, hex): the environment, the command lines and environments of
+#: every process it can see, files in its working directory, home and /tmp, the globals
+#: of every module loaded, and the arguments it is called with.
+SEARCH = """
+import hashlib, os, re, sys
+
+def _hashes_in(text, lengths):
+    for run in re.findall(r"[0-9a-fA-F]{8,}", text):
+        run = run.lower()
+        for size in lengths:
+            for start in range(len(run) - size + 1):
+                yield hashlib.sha256(run[start:start + size].encode()).hexdigest()
+
+def _read(path, limit=200_000):
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(limit).decode("latin-1")
+    except OSError:
+        return ""
+
+def _places(args):
+    yield "environ", repr(dict(os.environ))
+    yield "argv", repr(sys.argv)
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            for part in ("cmdline", "environ"):
+                yield f"/proc/{pid}/{part}", _read(f"/proc/{pid}/{part}")
+    seen = 0
+    for top in (os.getcwd(), os.path.expanduser("~"), "/tmp"):
+        for root, _dirs, files in os.walk(top):
+            for name in files:
+                seen += 1
+                if seen <= 500:
+                    yield os.path.join(root, name), _read(os.path.join(root, name))
+    for mod in list(sys.modules.values()):
+        for value in list(getattr(mod, "__dict__", {}).values()):
+            if isinstance(value, int) and not isinstance(value, bool):
+                yield "module globals", str(value) + " " + format(value, "x")
+    yield "arguments", repr(args) + " " + " ".join(
+        getattr(a, "tobytes", lambda: b"")().hex() for a in args)
+
+def search(wanted, lengths, *args):
+    return sorted({where for where, text in _places(args)
+                   if any(h in wanted for h in _hashes_in(text, lengths))})
+"""
+
+
+def _spellings(secret: int) -> tuple[set, list]:
+    forms = {str(secret), format(secret, "x"), format(secret, "016x")}
+    return ({hashlib.sha256(f.encode()).hexdigest() for f in forms},
+            sorted({len(f) for f in forms}))
+
+
+def test_the_search_finds_a_secret_where_it_is(monkeypatch):
+    """The search below works: run here, it finds a planted secret in the environment."""
+    secret = 2**63 + 12345
+    wanted, lengths = _spellings(secret)
+    namespace: dict = {}
+    exec(SEARCH, namespace)  # noqa: S102
+    monkeypatch.setenv("PLANTED", f"x{secret:x}y")
+    assert "environ" in namespace["search"](wanted, lengths)
+    monkeypatch.delenv("PLANTED")
+    assert "environ" not in namespace["search"](wanted, lengths)
+
+
+def test_the_secret_never_reaches_the_sandbox_and_every_grading_draws_new_inputs(
+        tmp_path, monkeypatch):
+    import hashlib as _hashlib
+
+    from lstm_teach.grading import grader
+
+    secret = secrets.randbits(64) | 1 << 63  # 20 decimal digits, 16 hex digits
+    monkeypatch.setattr(grader, "new_probe_secret", lambda: secret)
+    wanted, lengths = _spellings(secret)
+    answer = SEARCH + f"""
+import hashlib
+WANTED, LENGTHS = {sorted(wanted)!r}, {lengths!r}
+def iir_filter(x, w, b):
+    found = search(set(WANTED), LENGTHS, x, w, b)
+    raise ValueError(f"FOUND {{found}} INPUT {{hashlib.sha256(x.tobytes()).hexdigest()[:16]}}")
+"""
+    path = write(tmp_path / f"eve_{SET}.ipynb", notebook("exercises", answer))
+    leaky = sandbox.sandbox_env
+    monkeypatch.setattr(sandbox, "sandbox_env", lambda: {**leaky(), "LEAK": str(secret)})
+    leaked = grade_notebook(path, 60.0, 180.0)  # the search, in the sandbox, finds a leak
+    message = {row["name"]: row for row in leaked["exercises"]}["iir_filter"]["message"]
+    assert "FOUND [" in message and "'environ'" in message, message
+    monkeypatch.setattr(sandbox, "sandbox_env", leaky)
+
+    first = grade_notebook(path, 60.0, 180.0)
+    message = {row["name"]: row for row in first["exercises"]}["iir_filter"]["message"]
+    assert "FOUND [] INPUT" in message, message
+    assert str(secret) not in json.dumps(first) and f"{secret:x}" not in json.dumps(first)
+
+    monkeypatch.undo()  # a real secret again
+    second = grade_notebook(path, 60.0, 180.0)
+    again = {row["name"]: row for row in second["exercises"]}["iir_filter"]["message"]
+    assert "FOUND [] INPUT" in again, again
+    fixed = checks.probe_rng(0).normal(size=9)  # the learner's kernel's first input
+    digests = {m.split("INPUT ")[1][:16] for m in (message, again)}
+    assert len(digests) == 2, (message, again)
+    assert _hashlib.sha256(fixed.tobytes()).hexdigest()[:16] not in digests
 
 
 @needs_bwrap
@@ -412,3 +564,20 @@ def probe(seconds):
     assert int(stat.get("nr_throttled", 0)) > 0, stat
     # unthrottled, three spinners on two cores use up to 2 x 2 s of CPU; capped, 0.2 x 2 s
     assert sum(used) < cores * seconds * 1.3 + 0.2, used
+
+
+def test_a_sigmoid_that_overflows_fails_when_graded_as_in_the_notebook(tmp_path):
+    """The check's np.errstate holds in the sandbox: exp(1000) raises there as in-process.
+
+    Before, the grader's errstate stayed in the grader, the overflow was a mere warning in
+    the sandbox, 1 / (1 + inf) = 0 is the right value, and the unstable sigmoid passed.
+    """
+    nb = nbformat.read(REPO_ROOT / "exercises" / "03_gated_cell.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n"))
+    path = write(tmp_path / "bob_03_gated_cell.ipynb", nb)
+    report = grade_notebook(path, 60.0, 200.0)
+    row = {row["name"]: row for row in report["exercises"]}["stable_sigmoid"]
+    assert row["status"] == "failed" and row["points"] == 0, row
+    assert "FloatingPointError" in row["message"], row["message"]
+    assert "np.exp(-z) overflows for z = -1000" in row["message"], row["message"]

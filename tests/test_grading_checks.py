@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +85,93 @@ def test_exercise_stubs_fail_their_checks(stem):
         assert not result.passed and result.points == 0
         expected = "failed" if stem == "04_bug_zoo" else "not attempted"
         assert result.status == expected, result.message
+
+
+# --------------------------------------------------------------------------- secret inputs
+
+#: New every run, like the grader's: a check that some secret breaks fails here sooner or later.
+SECRETS = [secrets.randbits(64) for _ in range(3)]
+
+
+@pytest.mark.parametrize("stem", exercise_sets())
+def test_solutions_pass_and_stubs_fail_on_the_graders_secret_inputs(stem):
+    """What the grader does with each submission, in-process: the checks with a secret."""
+    solved = notebook_namespace(REPO_ROOT / "solutions" / f"{stem}.ipynb")
+    stubs = notebook_namespace(REPO_ROOT / "exercises" / f"{stem}.ipynb")
+    for name, fn_name in graded_calls(REPO_ROOT / "solutions" / f"{stem}.ipynb"):
+        exercise = checks.get_exercise(name)
+        for secret in SECRETS:
+            result = checks.evaluate(exercise, solved[fn_name], probe_secret=secret)
+            assert result.passed, f"secret {secret}: {result.message}"
+            result = checks.evaluate(exercise, stubs[fn_name], probe_secret=secret)
+            assert not result.passed and result.points == 0, f"secret {secret}"
+
+
+def _fingerprint(value) -> str:
+    """A stable text for an argument a check passes (arrays by their bytes)."""
+    if isinstance(value, np.ndarray):
+        return f"array{value.shape}{value.dtype}:{value.tobytes().hex()}"
+    if isinstance(value, np.random.Generator):
+        return f"rng:{value.bit_generator.state}"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{k}:{_fingerprint(v)}" for k, v in sorted(value.items())) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_fingerprint(v) for v in value) + "]"
+    if callable(value):
+        return f"fn:{getattr(value, '__name__', '?')}"
+    return repr(value)
+
+
+def _inputs_seen(name: str, fn, secret) -> list[str]:
+    seen = []
+
+    def recording(*args, **kwargs):
+        seen.append(_fingerprint([args, kwargs]))
+        return fn(*args, **kwargs)
+
+    result = checks.evaluate(checks.get_exercise(name), recording, probe_secret=secret)
+    assert result.passed, result.message
+    return seen
+
+
+#: A check with no input at all: its answer is a constant, so no input can be drawn.
+NO_INPUT = {"greff_variants"}
+
+
+@pytest.mark.parametrize("stem", exercise_sets())
+def test_every_check_but_a_constant_draws_new_inputs_under_a_secret(stem):
+    """A table keyed by the fixed inputs misses at least one call of every check."""
+    solved = notebook_namespace(REPO_ROOT / "solutions" / f"{stem}.ipynb")
+    for name, fn_name in graded_calls(REPO_ROOT / "solutions" / f"{stem}.ipynb"):
+        fixed = _inputs_seen(name, solved[fn_name], None)
+        assert fixed == _inputs_seen(name, solved[fn_name], None), "fixed inputs must repeat"
+        first, second = (_inputs_seen(name, solved[fn_name], s) for s in SECRETS[:2])
+        if name in NO_INPUT:
+            assert set(first) == set(fixed) == {_fingerprint([(), {}])}
+            continue
+        assert set(first) - set(fixed), f"{name}: every input is one of the fixed ones"
+        assert set(second) - set(first), f"{name}: two secrets gave the same inputs"
+        assert first == _inputs_seen(name, solved[fn_name], SECRETS[0])  # one secret, one set
+
+
+def test_probe_rng_is_the_fixed_seed_without_a_secret_and_secret_within():
+    base = np.random.default_rng(11).normal(size=4)
+    assert np.array_equal(checks.probe_rng(11).normal(size=4), base)
+    assert np.array_equal(checks.probe_rng(11, 2).normal(size=4),
+                          np.random.default_rng([11, 2]).normal(size=4))
+    with checks.secret_inputs(SECRETS[0]):
+        inside = checks.probe_rng(11).normal(size=4)
+        assert np.array_equal(checks.probe_rng(11).normal(size=4), inside)
+        assert not np.allclose(checks.probe_rng(12).normal(size=4), inside)
+    assert not np.allclose(inside, base)
+    with checks.secret_inputs(SECRETS[1]):
+        assert not np.allclose(checks.probe_rng(11).normal(size=4), inside)
+    assert np.array_equal(checks.probe_rng(11).normal(size=4), base)  # reset after the block
+    for bad in (-1, 1.5, "7", True):
+        with pytest.raises(ValueError, match="secret"):
+            checks.evaluate(checks.get_exercise("iir_filter"), None, probe_secret=bad)
+    with pytest.raises(ValueError, match="probe_rng"):
+        checks.probe_rng(-3)
 
 
 # --------------------------------------------------------------------------- LSTM forward

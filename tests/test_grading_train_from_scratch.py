@@ -149,3 +149,38 @@ def test_a_run_longer_than_the_budget_fails():
 def test_wrong_return_values_are_reported():
     message = quiet("train_latch", lambda x, y, steps, seed: {"W": 1}).message
     assert "(params, losses)" in message, message
+
+
+def test_parameters_trained_elsewhere_pass_in_the_notebook_but_not_when_graded():
+    """A table of one entry: parameters trained on the notebook's set, handed back for any data."""
+    from lstm_teach.grading import checks
+    from lstm_teach.grading.sets import nb06_train_from_scratch as latch
+
+    stored, stored_losses = adam_train(*latch.latch_data())
+
+    def pretrained(x, y, steps=200, seed=0):
+        return {k: v.copy() for k, v in stored.items()}, list(stored_losses)
+
+    exercise = checks.get_exercise("train_latch")
+    assert checks.evaluate(exercise, pretrained).passed  # the notebook's own check: fooled
+    result = checks.evaluate(exercise, pretrained, probe_secret=2**64 - 5)
+    assert not result.passed and result.points == 0
+    assert "on none of 4 new sets of latch sequences" in result.message, result.message
+    assert checks.evaluate(exercise, adam_train, probe_secret=2**64 - 5).passed
+
+
+def test_the_fresh_training_sets_are_new_and_flipped_about_half_the_time():
+    from lstm_teach.grading import checks
+    from lstm_teach.grading.sets import nb06_train_from_scratch as latch
+
+    x0, y0 = latch.latch_data()
+    flips = []
+    for secret in range(40):
+        with checks.secret_inputs(secret):
+            x, y = latch.fresh_latch_data(0)
+        assert x.shape == x0.shape and y.shape == y0.shape and not np.allclose(x, x0)
+        classes = np.sign(x[:, 0, 0])
+        assert np.all(np.abs(y[:, 0]) == 0.8)
+        flips.append(bool(np.all(np.sign(y[:, 0]) == -classes)))
+        assert flips[-1] or np.all(np.sign(y[:, 0]) == classes)
+    assert 10 <= sum(flips) <= 30, flips

@@ -93,11 +93,17 @@ the grader's process (:mod:`lstm_teach.grading.grader`): the check functions
 registered here run there, on a stand-in that calls the learner's function in
 the sandbox through a narrow channel of plain values
 (:mod:`lstm_teach.grading.session`, :mod:`lstm_teach.grading.channel`). What
-the notebook's own ``check()`` prints counts for nothing. An answer that
-imports the package's reference for its own exercise is flagged
-``"needs review"`` (:mod:`lstm_teach.grading.review`). Without bubblewrap the
-console and the report say the run is NOT confined.
+the notebook's own ``check()`` prints counts for nothing. The checks' inputs
+there are drawn with a secret the grader picks for each submission and never
+sends into the sandbox (:func:`lstm_teach.grading.checks.probe_rng`), so a
+table of answers to the fixed inputs of the notebook's ``check()`` scores
+nothing. An answer that imports the package's reference for its own exercise
+is flagged ``"needs review"`` (:mod:`lstm_teach.grading.review`). Without
+bubblewrap the console and the report say the run is NOT confined.
 
+A check draws every input from ``probe_rng(seed)`` (fixed in the learner's
+kernel, secret when graded), never from ``np.random.default_rng`` directly, and
+adds random cases next to any hand-chosen edge case (``w = 1``, ``z = 1000``).
 So that the grader can reuse a check, a check function receives only the
 learner's callable and plain arguments of its own making: arrays, numbers,
 strings, lists, tuples and dicts of them, a ``np.random.Generator``, an

@@ -6,16 +6,31 @@ Each exercise set (one solution notebook) has a module in
 exercises a notebook has and how many points each is worth: the generator
 validates the notebooks against it, and the grader takes each notebook's
 maximum score from it (so deleting a graded cell cannot shrink the maximum).
+
+Probe inputs
+------------
+A check draws every input it gives the learner's function from
+:func:`probe_rng`. In the learner's own kernel (``check()`` in a notebook,
+:class:`~lstm_teach.grading.guard.needs`) that is ``np.random.default_rng(seed)``
+with the check's fixed seed, so feedback is the same on every run. When the
+grader scores a submission it passes a secret of its own (``probe_secret`` of
+:func:`evaluate`, a fresh ``secrets.randbits(64)`` per submission): the same
+seeds then draw inputs that nobody knew in advance, so a table of answers
+computed elsewhere for the public fixed inputs scores nothing. Hand-chosen
+edge cases (``w = 1``, ``z = 1000``) stay, next to random ones drawn the same way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import importlib
 import os
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
+
+import numpy as np
 
 from .feedback import CheckResult, Incorrect, NotAttempted, format_message
 
@@ -105,6 +120,58 @@ def max_score(exercise_set: str) -> int:
     return sum(ex.points for ex in exercises_for(exercise_set))
 
 
+# --------------------------------------------------------------------------- probe inputs
+
+
+#: The grader's secret while it runs a check (``None``: the learner's kernel, fixed inputs).
+_PROBE_SECRET: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "lstm_teach_probe_secret", default=None)
+
+
+def probe_rng(*seed: int) -> np.random.Generator:
+    """The generator a check draws its probe inputs from, for the fixed ``seed`` (ints >= 0).
+
+    Without a secret (the learner's kernel) it is ``np.random.default_rng(seed)``
+    (``default_rng([s0, s1, ...])`` for several numbers): fixed, reproducible inputs.
+    While the grader runs the check (:func:`evaluate` with ``probe_secret``) it is
+    seeded by the grader's secret as well, so the inputs are new in every grading
+    run and cannot be looked up in a table made in advance.
+    """
+    if not seed or any(not isinstance(s, (int, np.integer)) or s < 0 for s in seed):
+        raise ValueError(f"probe_rng needs one or more ints >= 0; got {seed!r}")
+    secret = _PROBE_SECRET.get()
+    if secret is None:
+        return np.random.default_rng(int(seed[0]) if len(seed) == 1 else [int(s) for s in seed])
+    # the secret is the entropy and the check's seed the spawn key: the streams of
+    # different seeds under one secret are independent, and none is a learner's stream
+    return np.random.default_rng(np.random.SeedSequence(secret, spawn_key=tuple(map(int, seed))))
+
+
+def secret_in_use() -> bool:
+    """True while a check runs with the grader's secret (its inputs are new in every run)."""
+    return _PROBE_SECRET.get() is not None
+
+
+@contextlib.contextmanager
+def secret_inputs(secret: int):
+    """Within the block, checks draw their inputs as the grader does, with ``secret``.
+
+    For tests and instructors who want to see a check as the grader runs it; the
+    grader itself passes ``probe_secret`` to :func:`evaluate`.
+    """
+    _check_secret(secret)
+    token = _PROBE_SECRET.set(secret)
+    try:
+        yield
+    finally:
+        _PROBE_SECRET.reset(token)
+
+
+def _check_secret(secret) -> None:
+    if isinstance(secret, bool) or not isinstance(secret, int) or secret < 0:
+        raise ValueError(f"the probe secret must be an int >= 0; got {secret!r}")
+
+
 # --------------------------------------------------------------------------- running
 
 
@@ -148,13 +215,23 @@ def run_check(name: str, obj, *, verbose: bool = True, **kwargs) -> CheckResult:
     return _finish(result, verbose)
 
 
-def evaluate(exercise: Exercise, obj, **kwargs) -> CheckResult:
+def evaluate(exercise: Exercise, obj, *, probe_secret: int | None = None,
+             **kwargs) -> CheckResult:
     """Run one check on ``obj`` and return the result, without printing or recording it.
 
     The grader calls this in its own process, with ``obj`` a stand-in that
-    calls the learner's function in the sandbox.
+    calls the learner's function in the sandbox, and with its ``probe_secret``
+    (an int >= 0 that never leaves the grader's process): every input the check
+    draws from :func:`probe_rng` then depends on it. Without one, the inputs are
+    those of the enclosing :func:`secret_inputs` block if any, else the fixed ones
+    the learner's own ``check()`` uses.
     """
+    if probe_secret is None:
+        probe_secret = _PROBE_SECRET.get()
+    else:
+        _check_secret(probe_secret)
     status, lines = "failed", []
+    token = _PROBE_SECRET.set(probe_secret)
     try:
         extra = exercise.func(obj, **kwargs)
         status = "passed"
@@ -167,6 +244,8 @@ def evaluate(exercise: Exercise, obj, **kwargs) -> CheckResult:
         lines = ["your code recursed too deeply (RecursionError)"]
     except Exception as exc:  # a learner object the check did not foresee; never crash the cell
         lines = [f"the check could not use your answer ({type(exc).__name__}: {exc})"[:300]]
+    finally:
+        _PROBE_SECRET.reset(token)
     passed = status == "passed"
     points = exercise.points if passed else 0
     message = format_message(exercise.title, status, points, exercise.points, lines)

@@ -21,6 +21,13 @@ For a submitted notebook the grader
    for nothing. An exercise keeps its best result, so a later crash, timeout
    or junk cell loses no points earned before it.
 
+   The checks draw their inputs with a secret the grader picks for this
+   submission (``secrets.randbits(64)``, see
+   :func:`lstm_teach.grading.checks.probe_rng`). It stays in this process: it
+   is not in the sandbox's command line, environment or files, and not in the
+   report. So the inputs are new in every run, and a table of answers to the
+   fixed inputs of the notebook's own ``check()`` scores nothing.
+
 Class-level grading (``--jobs``, the class summary, the originals check) is in
 :mod:`lstm_teach.grading.classroom`.
 """
@@ -30,6 +37,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import stat
 import time
 from pathlib import Path
@@ -129,11 +137,18 @@ def _read_notebook(data: bytes):
 # --------------------------------------------------------------------------- grading
 
 
+def new_probe_secret() -> int:
+    """A fresh secret for one submission's checks (64 random bits from the OS)."""
+    return secrets.randbits(64)
+
+
 class _Grading:
     """The state of one submission while it runs: best results so far, errors, status."""
 
-    def __init__(self, session: Session, exercises, targets, timeout_cell: float):
+    def __init__(self, session: Session, exercises, targets, timeout_cell: float,
+                 probe_secret: int):
         self.session, self.timeout_cell = session, timeout_cell
+        self.probe_secret = probe_secret  # the checks' inputs; never sent to the sandbox
         self.exercises = {ex.name: ex for ex in exercises}
         self.targets = targets
         self.best: dict[str, checks.CheckResult] = {}
@@ -146,7 +161,7 @@ class _Grading:
             return
         budget = max(self.timeout_cell, EXERCISE_BUDGET_MIN_S)
         proxy = self.session.proxy(self.targets[name], self.timeout_cell, budget)
-        result = checks.evaluate(self.exercises[name], proxy)
+        result = checks.evaluate(self.exercises[name], proxy, probe_secret=self.probe_secret)
         if name not in self.best or result.passed or self.best[name].status == "not attempted":
             self.best[name] = result
 
@@ -215,7 +230,8 @@ def grade_notebook(path, timeout_cell: float = 60.0, timeout_notebook: float = 6
 
     status, reason, cell_errors = "ok", note, []
     session = Session(raw, limits)
-    grading = _Grading(session, exercises, targets, timeout_cell)
+    # drawn once the sandbox runs: it exists only in this process, never in its arguments
+    grading = _Grading(session, exercises, targets, timeout_cell, new_probe_secret())
     try:
         deadline = time.monotonic() + timeout_notebook
         for index, source in enumerate(sources):

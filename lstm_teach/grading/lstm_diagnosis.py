@@ -30,6 +30,7 @@ import numpy as np
 from ..core import activations
 from ..core.gradcheck import numerical_gradient, rel_error
 from ..core.lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
+from .checks import probe_rng
 from .feedback import Incorrect, call_learner, close, compare, unpack
 
 GATES = ("i", "f", "g", "o")
@@ -67,15 +68,16 @@ def reference_gates(x, h_prev, params) -> dict[str, np.ndarray]:
 
 
 def step_fixture(seed: int = 0, B: int = 3, D: int = 5, H: int = 4) -> dict:
-    """Fixed inputs for one step: ``x`` (B, D), ``h_prev``/``c_prev`` (B, H), ``params``.
+    """Inputs for one step: ``x`` (B, D), ``h_prev``/``c_prev`` (B, H), ``params``.
 
     D != H != B so that a transposed or swapped array shows up as a shape
     error. The seed is advanced until every gate value is comfortably away
     from 0 and 1 (and g from 0), so that the probes divide safely and no two
-    hypotheses coincide.
+    hypotheses coincide. Drawn from :func:`~lstm_teach.grading.checks.probe_rng`: fixed
+    in the learner's kernel, new in every grading run.
     """
     for attempt in range(1000):
-        rng = np.random.default_rng([seed, attempt])
+        rng = probe_rng(seed, attempt)
         params = {"W": rng.normal(0, 0.6, (D, 4 * H)), "U": rng.normal(0, 0.6, (H, 4 * H)),
                   "b": rng.normal(0, 0.5, 4 * H)}
         x = rng.normal(0, 1, (B, D))
@@ -386,7 +388,7 @@ def diagnose_step_backward(fn, fx: dict, extra_bugs=None) -> list[str]:
     """
     cache = step_cache(fx["x"], fx["h_prev"], fx["c_prev"], fx["params"])
     H = cache["c"].shape[1]
-    rng = np.random.default_rng(7)
+    rng = probe_rng(7)
     dh, dc = rng.normal(size=cache["c"].shape), rng.normal(size=cache["c"].shape)
     core_cache = lstm_step_forward(cache["x"], cache["h_prev"], cache["c_prev"], cache["params"])[2]
     dx, dh_prev, dc_prev, grads = lstm_step_backward(dh, dc, core_cache)
@@ -422,7 +424,8 @@ def diagnose_step_backward(fn, fx: dict, extra_bugs=None) -> list[str]:
 
 
 def sequence_fixture(seed: int = 3, B: int = 2, T: int = 5, D: int = 3, H: int = 4) -> dict:
-    rng = np.random.default_rng(seed)
+    """Inputs for a sequence (drawn from :func:`~lstm_teach.grading.checks.probe_rng`)."""
+    rng = probe_rng(seed)
     params = {"W": rng.normal(0, 0.5, (D, 4 * H)), "U": rng.normal(0, 0.5, (H, 4 * H)),
               "b": rng.normal(0, 0.3, 4 * H)}
     params["b"][H : 2 * H] += 1.0  # forget gates mostly open: gradients travel far

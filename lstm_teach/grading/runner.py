@@ -9,11 +9,11 @@ one command at a time (frames of :mod:`lstm_teach.grading.channel`):
 ``{"op": "run", "source": ..., "timeout": s}``
     run one code cell in an IPython shell (the same execution engine as a
     Jupyter kernel, in this process); reply whether it raised.
-``{"op": "call", "target": "name", "args": ..., "kwargs": ..., "timeout": s}``
+``{"op": "call", "target": "name", "args": ..., "kwargs": ..., "timeout": s, "errstate": {...}}``
     call the learner's object ``name`` from the notebook's namespace on the
-    grader's arguments; reply with the returned value as plain data, the
-    arguments it changed in place (and the new state of any generator it drew
-    from), or the exception it raised.
+    grader's arguments, under the grader's ``np.errstate``; reply with the
+    returned value as plain data, the arguments it changed in place (and the
+    new state of any generator it drew from), or the exception it raised.
 ``{"op": "bye"}``
     exit.
 
@@ -130,6 +130,17 @@ def _leaves(obj, path=()):
             yield from _leaves(value, (*path, key))
 
 
+_ERR_KINDS = ("divide", "over", "under", "invalid")
+_ERR_MODES = ("ignore", "warn", "raise", "print")
+
+
+def _errstate(requested) -> dict:
+    """The grader's ``np.geterr()`` for a call, keeping only known kinds and modes."""
+    if not isinstance(requested, dict):
+        return {}
+    return {k: v for k, v in requested.items() if k in _ERR_KINDS and v in _ERR_MODES}
+
+
 def _call(shell, message: dict) -> dict:
     import numpy as np
 
@@ -146,7 +157,8 @@ def _call(shell, message: dict) -> dict:
     try:
         _arm(message.get("timeout", 60.0))
         try:
-            value = fn(*args, **kwargs)
+            with np.errstate(**_errstate(message.get("errstate"))):
+                value = fn(*args, **kwargs)
             reply = {"op": "result", "value": encode(value)}
         finally:
             _disarm()

@@ -29,6 +29,7 @@ import numpy as np
 
 from ..core.gradcheck import numerical_gradient, rel_error
 from ..core.lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
+from .checks import probe_rng
 from .feedback import Incorrect, as_result_array, call_learner, close, compare, unpack
 
 GRAD_TOL = 1e-7
@@ -39,9 +40,11 @@ def sequence_fixture(seed: int = 21, B: int = 2, T: int = 5, D: int = 3, H: int 
     """Inputs for one sequence: ``x`` (B, T, D), ``h0``/``c0``/``dcT`` (B, H), ``dhs`` (B, T, H).
 
     B, T, D and H differ, so an axis mix-up shows as a shape error. The
-    forget bias is raised so that gradients reach the first step.
+    forget bias is raised so that gradients reach the first step. Drawn from
+    :func:`~lstm_teach.grading.checks.probe_rng`: fixed in the learner's kernel, new in
+    every grading run.
     """
-    rng = np.random.default_rng(seed)
+    rng = probe_rng(seed)
     params = {"W": rng.normal(0, 0.5, (D, 4 * H)), "U": rng.normal(0, 0.5, (H, 4 * H)),
               "b": rng.normal(0, 0.3, 4 * H)}
     params["b"][H:2 * H] += 1.0

@@ -14,8 +14,9 @@ Defences against a hostile sandbox: every reply has a deadline (the call's
 time limit plus a grace period) and a size limit; a reply that is late,
 malformed or too big ends the session (the sandbox is killed) and the
 exercises not graded by then score zero. Arguments the learner's function
-changes in place are copied back, and generators advance, so checks that look
-for in-place mutation or draw from an ``rng`` behave as they do in-process.
+changes in place are copied back, and generators advance, and the check's
+``np.errstate`` holds for the call, so checks that look for in-place mutation,
+draw from an ``rng`` or watch for overflow behave as they do in-process.
 """
 
 from __future__ import annotations
@@ -134,8 +135,11 @@ class Session:
     def call(self, target: str, args: tuple, kwargs: dict, timeout: float):
         """Call the learner's ``target`` on ``args``; the decoded result (see :meth:`proxy`)."""
         self.calls += 1
+        # the check's floating-point error handling (np.errstate) holds for the call, as
+        # in-process: a sigmoid that overflows raises there as it does in the notebook
         message = {"op": "call", "target": target, "timeout": timeout,
-                   "args": encode(list(args)), "kwargs": encode(dict(kwargs))}
+                   "args": encode(list(args)), "kwargs": encode(dict(kwargs)),
+                   "errstate": dict(np.geterr())}
         try:
             reply = self._request(message, timeout)
         except SessionDead as exc:

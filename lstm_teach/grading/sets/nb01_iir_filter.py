@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...core import iir
-from ..checks import register
+from ..checks import probe_rng, register
 from ..feedback import Incorrect, call_learner, close, compare
 
 EXERCISE_SET = "01_iir_filter"
@@ -30,11 +30,26 @@ def _filter_mistakes(x, w, b):
     ]
 
 
+def _random_signs(rng, n: int) -> np.ndarray:
+    return rng.choice([-1.0, 1.0], size=n)
+
+
 @register("iir_filter", EXERCISE_SET, points=2, title="The first-order IIR filter")
 def check_iir_filter(fn):
-    """``fn(x, w, b) -> y`` for a 1-D signal ``x``."""
-    x = np.random.default_rng(0).normal(size=9)
-    for w, b in ((0.5, 0.7), (-0.8, 1.5), (1.0, 1.0), (1.1, -0.3)):
+    """``fn(x, w, b) -> y`` for a 1-D signal ``x``.
+
+    Hand-chosen filters first (stable, alternating, an integrator at w = 1, a growing
+    one), then two drawn at random, each on its own random signal.
+    """
+    rng = probe_rng(0)
+    x = rng.normal(size=9)
+    cases = [(x, w, b) for w, b in ((0.5, 0.7), (-0.8, 1.5), (1.0, 1.0), (1.1, -0.3))]
+    extra = probe_rng(0, 1)
+    for _ in range(2):
+        w, b = _random_signs(extra, 2) * (extra.uniform(0.2, 1.15), extra.uniform(0.3, 2.0))
+        cases.append((extra.normal(size=int(extra.integers(6, 14))), round(float(w), 6),
+                      round(float(b), 6)))
+    for x, w, b in cases:
         got = call_learner(fn, x.copy(), w, b, what="iir_filter")
         expected = iir.iir_filter(x, w, b)
         problem = compare(f"iir_filter(x, w={w}, b={b})", got, expected)
@@ -48,7 +63,10 @@ def check_iir_filter(fn):
 @register("impulse_response", EXERCISE_SET, points=1, title="The impulse response")
 def check_impulse_response(fn):
     """``fn(w, n) -> (n,)``: the response to a unit impulse at t = 0, with b = 1."""
-    for w, n in ((0.5, 6), (-0.9, 10), (1.0, 4), (1.2, 5), (0.3, 1)):
+    rng = probe_rng(1)
+    drawn = [(round(float(s * rng.uniform(0.1, 1.3)), 6), int(rng.integers(2, 16)))
+             for s in _random_signs(rng, 2)]
+    for w, n in ((0.5, 6), (-0.9, 10), (1.0, 4), (1.2, 5), (0.3, 1), *drawn):
         got = call_learner(fn, w, n, what="impulse_response")
         expected = iir.impulse_response(w, n)
         problem = compare(f"impulse_response(w={w}, n={n})", got, expected)
@@ -75,9 +93,19 @@ _CLASS_REASONS = {
 
 @register("classify_stability", EXERCISE_SET, points=2, title="Stability from the pole")
 def check_classify_stability(fn):
-    """``fn(w) -> "stable" | "integrator" | "marginal" | "unstable"``."""
+    """``fn(w) -> "stable" | "integrator" | "marginal" | "unstable"``.
+
+    The poles on the unit circle (w = 1, w = -1) and the ones just beside it are
+    hand-chosen; four more are drawn at random, at least 0.01 from the circle.
+    """
     wrong = []
-    for w in (0.0, 0.5, -0.5, 0.99, 1.0, -1.0, 1.01, -1.5, 3.0):
+    rng = probe_rng(2)
+    drawn = [round(float(s * m), 6) for s, m in zip(_random_signs(rng, 4),
+                                                     (rng.uniform(0.0, 0.99),
+                                                      rng.uniform(0.0, 0.99),
+                                                      rng.uniform(1.01, 3.0),
+                                                      rng.uniform(1.01, 3.0)), strict=True)]
+    for w in (0.0, 0.5, -0.5, 0.99, 1.0, -1.0, 1.01, -1.5, 3.0, *drawn):
         got = call_learner(fn, w, what="classify_stability")
         expected = iir.classify_stability(w)
         if not isinstance(got, str):

@@ -6,7 +6,7 @@ import numpy as np
 
 from ...core.gradcheck import numerical_gradient, rel_error
 from ...core.rnn import rnn_backward, rnn_forward, rnn_step_forward
-from ..checks import register
+from ..checks import probe_rng, register
 from ..feedback import Incorrect, call_learner, close, compare, unpack
 from ..lstm_diagnosis import GRAD_TOL, copy_params
 
@@ -14,7 +14,7 @@ EXERCISE_SET = "02_simple_rnn"
 
 
 def _fixture(seed: int, B: int = 3, D: int = 4, H: int = 5) -> dict:
-    rng = np.random.default_rng(seed)
+    rng = probe_rng(seed)
     return {"x": rng.normal(size=(B, D)), "h_prev": rng.uniform(-0.9, 0.9, (B, H)),
             "params": {"W": rng.normal(0, 0.6, (D, H)), "U": rng.normal(0, 0.6, (H, H)),
                        "b": rng.normal(0, 0.5, H)}}
@@ -94,7 +94,7 @@ _BPTT_MISTAKES = [
 @register("rnn_backward", EXERCISE_SET, points=3, title="Backpropagation through time")
 def check_rnn_backward(fn):
     """``fn(dhs, cache) -> (dx, dh0, grads)`` with the dict cache (x, h0, hs, params)."""
-    rng = np.random.default_rng(5)
+    rng = probe_rng(5)
     B, T, D, H = 2, 5, 3, 4
     p = {"W": rng.normal(0, 0.6, (D, H)), "U": rng.normal(0, 0.6, (H, H)),
          "b": rng.normal(0, 0.3, H)}

@@ -6,8 +6,8 @@ import numpy as np
 
 from ...core import activations
 from ...core.lstm import lstm_step_forward
-from ..checks import register
-from ..feedback import Incorrect, call_learner, close, compare
+from ..checks import probe_rng, register
+from ..feedback import Incorrect, RemoteError, call_learner, close, compare
 from ..lstm_diagnosis import diagnose_step_forward, step_fixture
 
 EXERCISE_SET = "03_gated_cell"
@@ -58,6 +58,8 @@ def _overflows_at(fn, value: float) -> bool:
             fn(np.array([value]))
     except (FloatingPointError, OverflowError):
         return True
+    except RemoteError as exc:  # graded: the same exception, described by the sandbox
+        return "FloatingPointError" in exc.description or "OverflowError" in exc.description
     except Exception:  # any other failure is reported by the main probe
         return False
     return False
@@ -90,26 +92,35 @@ def check_stable_sigmoid(fn):
     """``fn(z)`` -> sigmoid(z), elementwise, any shape, with no overflow warning at |z| = 1000.
 
     Moderate inputs are probed first, so a wrong formula (a flipped sign, tanh, ...) is
-    named as such; only a formula that is right there is then tried at z = +-1000.
+    named as such; only a formula that is right there is then tried at z = +-1000. Each
+    stage has its hand-chosen array and then a random one (of random shape, both signs;
+    the extreme one reaches past |z| = 710, where exp overflows).
     """
-    with np.errstate(all="ignore"):  # overflow is the second question, not the first
-        got = call_learner(fn, _MODERATE.copy(), what="sigmoid")
-    problem = compare("sigmoid(z) for moderate z", got, _sig(_MODERATE), rtol=1e-9, atol=1e-12)
-    if problem:
-        hints = _sigmoid_value_hints(_MODERATE, got) if "wrong values" in problem else []
-        raise Incorrect(problem, *hints)
-    try:
-        with np.errstate(over="raise", invalid="raise", divide="raise"):
-            got = call_learner(fn, _EXTREME.copy(), what="sigmoid")
-    except Incorrect as exc:
-        if "FloatingPointError" in exc.lines[0] or "OverflowError" in exc.lines[0]:
-            raise Incorrect(exc.lines[0], *_overflow_hints(fn, exc.lines[0])) from None
-        raise
-    problem = compare("sigmoid(z) for z up to ±1000", got, _sig(_EXTREME), rtol=1e-9,
-                      atol=1e-12)
-    if problem:
-        hints = _sigmoid_value_hints(_EXTREME, got) if "wrong values" in problem else []
-        raise Incorrect(problem, *hints)
+    rng = probe_rng(3)
+    moderate = rng.normal(0, 3, size=tuple(rng.integers(1, 6, size=2)) + (2,))
+    moderate[..., 0], moderate[..., 1] = -np.abs(moderate[..., 0]), np.abs(moderate[..., 1])
+    extreme = rng.choice([-1.0, 1.0], size=(int(rng.integers(2, 7)), 2))
+    extreme *= rng.uniform(30.0, 1000.0, size=extreme.shape)
+    extreme[0] = [-rng.uniform(720.0, 1000.0), rng.uniform(720.0, 1000.0)]
+    for z in (_MODERATE, moderate):
+        with np.errstate(all="ignore"):  # overflow is the second question, not the first
+            got = call_learner(fn, z.copy(), what="sigmoid")
+        problem = compare("sigmoid(z) for moderate z", got, _sig(z), rtol=1e-9, atol=1e-12)
+        if problem:
+            hints = _sigmoid_value_hints(z, got) if "wrong values" in problem else []
+            raise Incorrect(problem, *hints)
+    for z in (_EXTREME, extreme):
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                got = call_learner(fn, z.copy(), what="sigmoid")
+        except Incorrect as exc:
+            if "FloatingPointError" in exc.lines[0] or "OverflowError" in exc.lines[0]:
+                raise Incorrect(exc.lines[0], *_overflow_hints(fn, exc.lines[0])) from None
+            raise
+        problem = compare("sigmoid(z) for z up to ±1000", got, _sig(z), rtol=1e-9, atol=1e-12)
+        if problem:
+            hints = _sigmoid_value_hints(z, got) if "wrong values" in problem else []
+            raise Incorrect(problem, *hints)
     return ["no overflow at z = ±1000, and the values match to 1e-9"]
 
 
@@ -144,8 +155,12 @@ _COUNT_MISTAKES = [
 
 @register("lstm_param_count", EXERCISE_SET, points=1, title="Counting the parameters of an LSTM")
 def check_lstm_param_count(fn):
-    """``fn(D, H) -> int``, the number of trainable numbers in W, U and b."""
-    for D, H in ((3, 5), (1, 1), (10, 20), (128, 256)):
+    """``fn(D, H) -> int``, the number of trainable numbers in W, U and b.
+
+    Four hand-chosen sizes, then two drawn at random up to 10,000 (too many pairs to tabulate).
+    """
+    drawn = [tuple(int(n) for n in pair) for pair in probe_rng(4).integers(1, 10_001, (2, 2))]
+    for D, H in ((3, 5), (1, 1), (10, 20), (128, 256), *drawn):
         got = call_learner(fn, D, H, what="lstm_param_count")
         if isinstance(got, bool) or not isinstance(got, (int, np.integer, float, np.floating)):
             raise Incorrect(f"lstm_param_count should return a number; got {type(got).__name__}")

@@ -16,7 +16,7 @@ from collections import Counter
 
 import numpy as np
 
-from ..checks import PROBING, register
+from ..checks import PROBING, probe_rng, register
 from ..feedback import Incorrect, call_learner, compare
 from ..lstm_diagnosis import (
     GATES,
@@ -91,9 +91,20 @@ def check_bias_slice(fn):
 @register("bugzoo_reseed", EXERCISE_SET, points=1, title="Bug 5: the initialisation")
 @tiered("bugzoo_reseed")
 def check_reseed(fn):
-    """``fn(D, H, seed) -> params``: distinct gate blocks, reproducible, seed-dependent."""
-    D, H = 3, 4
-    first = call_learner(fn, D, H, 0, what="init_lstm_params")
+    """``fn(D, H, seed) -> params``: distinct gate blocks, reproducible, seed-dependent.
+
+    First D = 3, H = 4 with the seeds 0 and 1, then random sizes and seeds.
+    """
+    rng = probe_rng(15)
+    drawn = (*(int(n) for n in rng.integers(2, 7, size=2)),
+             *(int(s) for s in rng.choice(2**31, size=2, replace=False)))
+    for D, H, seed, other_seed in ((3, 4, 0, 1), drawn):
+        _check_reseed(fn, D, H, seed, other_seed)
+    return ["every gate starts from its own random weights, reproducibly"]
+
+
+def _check_reseed(fn, D: int, H: int, seed: int, other_seed: int) -> None:
+    first = call_learner(fn, D, H, seed, what="init_lstm_params")
     if not isinstance(first, dict) or any(k not in first for k in ("W", "U", "b")):
         raise Incorrect("init_lstm_params should return a dict with keys 'W', 'U' and 'b'")
     for key, shape in (("W", (D, 4 * H)), ("U", (H, 4 * H)), ("b", (4 * H,))):
@@ -114,11 +125,11 @@ def check_reseed(fn):
                         "hint: a generator re-created with the same seed restarts the same "
                         "random stream; make one np.random.default_rng(seed) and draw every "
                         "block from it")
-    again = call_learner(fn, D, H, 0, what="init_lstm_params")
+    again = call_learner(fn, D, H, seed, what="init_lstm_params")
     if not all(np.array_equal(first[k], again[k]) for k in ("W", "U", "b")):
         raise Incorrect("two calls with the same seed give different parameters: the "
                         "initialisation must be reproducible (no global or unseeded generator)")
-    other = call_learner(fn, D, H, 1, what="init_lstm_params")
+    other = call_learner(fn, D, H, other_seed, what="init_lstm_params")
     if np.array_equal(first["W"], other["W"]):
-        raise Incorrect("seed 0 and seed 1 give the same W: use the seed argument")
-    return ["every gate starts from its own random weights, reproducibly"]
+        raise Incorrect(f"seed {seed} and seed {other_seed} give the same W: use the seed "
+                        "argument")

@@ -6,7 +6,7 @@ import numpy as np
 
 from ...concise import optim
 from ...core.rnn import rnn_forward
-from ..checks import register
+from ..checks import probe_rng, register
 from ..feedback import Incorrect, call_learner, close, compare
 
 EXERCISE_SET = "05_gradients"
@@ -38,7 +38,7 @@ def norms_by_lag(x, params, deriv="output", transpose=True) -> np.ndarray:
 @register("grad_norm_vs_lag", EXERCISE_SET, points=3, title="Gradient norm against lag")
 def check_grad_norm_vs_lag(fn):
     """``fn(x, params) -> (T,)``: norms[k] = ||dL/dh_{T-k}||, L = sum(h_T)."""
-    rng = np.random.default_rng(0)
+    rng = probe_rng(0)
     B, T, D, H = 2, 12, 3, 6
     for scale in (0.5, 1.6):
         params = {"W": rng.normal(0, 0.5, (D, H)),
@@ -75,7 +75,7 @@ def _grads(rng, scale):
 @register("clip_by_global_norm", EXERCISE_SET, points=2, title="Clipping by global norm")
 def check_clip_by_global_norm(fn):
     """``fn(grads, max_norm) -> (clipped, norm)``: a new dict, and the norm before clipping."""
-    rng = np.random.default_rng(1)
+    rng = probe_rng(1)
     for scale, max_norm in ((3.0, 1.0), (0.05, 1.0), (1.0, 2.5)):
         grads = _grads(rng, scale)
         original = {k: v.copy() for k, v in grads.items()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import register
+from ..checks import probe_rng, register
 from ..feedback import Incorrect, call_learner, close, compare
 
 EXERCISE_SET = "06_training"
@@ -57,12 +57,15 @@ def _package_adam(p, g, m, v, t, lr, beta1, beta2, eps):
 @register("adam_step", EXERCISE_SET, points=3, title="One Adam step")
 def check_adam_step(fn):
     """``fn(p, g, m, v, t, lr, beta1, beta2, eps) -> (p_new, m_new, v_new)``."""
-    rng = np.random.default_rng(2)
+    rng = probe_rng(2)
     lr, beta1, beta2 = 0.01, 0.9, 0.999
     # The usual epsilon (1e-8) first; then a large one, so that where epsilon goes
     # (outside or inside the square root) changes the step by far more than rounding.
     for t, eps in ((1, 1e-8), (2, 1e-8), (10, 1e-8), (3, 0.1)):
         p, g = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+        # |g| >= 0.04: with a tiny gradient, even eps = 1e-8 inside the root shows at t = 1,
+        # and the diagnosis would name the first step rather than the large-eps one
+        g += np.copysign(0.04, g) * (np.abs(g) < 0.04)
         m = np.zeros_like(p) if t == 1 else rng.normal(0, 0.1, p.shape)
         v = np.zeros_like(p) if t == 1 else rng.uniform(0, 0.1, p.shape)
         inputs = [a.copy() for a in (p, g, m, v)]
@@ -98,10 +101,17 @@ def _softmax(z):
 
 @register("sample_with_temperature", EXERCISE_SET, points=2, title="Sampling with a temperature")
 def check_sample_with_temperature(fn, n_samples: int = 3000):
-    """``fn(logits, temperature, rng) -> int`` drawn from softmax(logits / temperature)."""
-    logits = np.array([2.0, 1.0, 0.0, -1.0, 0.5])
-    for temperature in (1.0, 0.5, 2.0):
-        rng = np.random.default_rng(11)
+    """``fn(logits, temperature, rng) -> int`` drawn from softmax(logits / temperature).
+
+    Three temperatures on hand-chosen logits, then random logits at a random
+    temperature (away from 1, where multiplying and dividing by it agree).
+    """
+    fixed = np.array([2.0, 1.0, 0.0, -1.0, 0.5])
+    draw = probe_rng(12)
+    drawn = (np.round(draw.normal(0, 1.2, size=int(draw.integers(3, 7))), 6),
+             round(float(draw.choice([draw.uniform(0.4, 0.7), draw.uniform(1.5, 2.5)])), 6))
+    for logits, temperature in ((fixed, 1.0), (fixed, 0.5), (fixed, 2.0), drawn):
+        rng = probe_rng(11)
         draws = []
         for _ in range(n_samples):
             k = call_learner(fn, logits.copy(), temperature, rng, what="sample_with_temperature")
@@ -133,7 +143,7 @@ def check_sample_with_temperature(fn, n_samples: int = 3000):
     overflow_hint = "hint: subtract the largest logit before np.exp (exp(1000) overflows)"
     try:
         with np.errstate(all="ignore"):
-            k = call_learner(fn, big, 1.0, np.random.default_rng(0),
+            k = call_learner(fn, big, 1.0, probe_rng(0),
                              what="sample_with_temperature with logits [1000, 999, -1000]")
     except Incorrect as exc:
         raise Incorrect(*exc.lines, overflow_hint) from None
@@ -141,8 +151,8 @@ def check_sample_with_temperature(fn, n_samples: int = 3000):
         raise Incorrect(f"with logits [1000, 999, -1000] your function returned {k!r:.30}; "
                         "it should return 0 or 1", overflow_hint)
     def twenty_draws():  # one draw could agree by chance; twenty in a row do not
-        rng = np.random.default_rng(5)
-        return [int(call_learner(fn, logits, 1.0, rng)) for _ in range(20)]
+        rng = probe_rng(5)
+        return [int(call_learner(fn, fixed, 1.0, rng)) for _ in range(20)]
 
     if twenty_draws() != twenty_draws():
         raise Incorrect("the same rng seed gives different samples: draw only from the rng "

@@ -7,7 +7,7 @@ import numpy as np
 from ...core.lstm_config import LSTMConfig
 from ...kernels.lstm import lstm_backward
 from ...lab import variants
-from ..checks import register
+from ..checks import probe_rng, register
 from ..feedback import Incorrect, call_learner, compare
 
 EXERCISE_SET = "07_variants"
@@ -18,7 +18,8 @@ def check_expansion_matrix(fn):
     """``fn(hidden_size, block_size) -> E`` (n_blocks, H); E[k, j] = 1 iff cell j is in block k."""
     if fn is variants.expansion_matrix:
         raise Incorrect("that is the package's own expansion_matrix: write yours")
-    for H, S in ((6, 3), (6, 2), (4, 1), (5, 5)):
+    n_blocks, size = (int(n) for n in probe_rng(30).integers(2, 41, size=2))
+    for H, S in ((6, 3), (6, 2), (4, 1), (5, 5), (n_blocks * size, size)):
         got = call_learner(fn, H, S, what="expansion_matrix")
         expected = variants.expansion_matrix(H, S)
         problem = compare(f"E for H={H}, block_size={S}", got, expected, check_dtype=False)
@@ -38,7 +39,7 @@ def check_expansion_matrix(fn):
 
 
 def _block_fixture(seed=0, D=3, n_blocks=2, S=3):
-    rng = np.random.default_rng(seed)
+    rng = probe_rng(seed)
     G = 3 * n_blocks + n_blocks * S
     return {"W": rng.normal(size=(D, G)), "U": rng.normal(size=(n_blocks * S, G)),
             "b": rng.normal(size=G)}, S
@@ -78,7 +79,7 @@ def check_block_expand(fn):
 @register("block_gradients", EXERCISE_SET, points=2, title="Gradients back to block parameters")
 def check_block_gradients(fn):
     """``fn(full_grads, hidden_size, block_size) -> dict`` of block-layout gradients."""
-    rng = np.random.default_rng(5)
+    rng = probe_rng(5)
     for nb, S in ((2, 3), (3, 1)):
         H, D = nb * S, 2
         full = {"W": rng.normal(size=(D, 4 * H)), "U": rng.normal(size=(H, 4 * H)),
@@ -120,7 +121,9 @@ def check_block_gradients(fn):
 @register("four_port_mask", EXERCISE_SET, points=1, title="The four-port mask on W")
 def check_four_port_mask(fn):
     """``fn(port_sizes, hidden_size) -> mask`` (sum of sizes, 4H), port k feeding gate k only."""
-    for sizes, H in (((1, 2, 3, 1), 2), ((2, 2, 2, 2), 3), ((1, 1, 1, 1), 1)):
+    drawn = [int(n) for n in probe_rng(31).integers(1, 17, size=5)]
+    for sizes, H in (((1, 2, 3, 1), 2), ((2, 2, 2, 2), 3), ((1, 1, 1, 1), 1),
+                     (tuple(drawn[:4]), drawn[4])):
         got = call_learner(fn, sizes, H, what="four_port_mask")
         expected = variants.four_port_mask(sizes, H)
         problem = compare(f"mask for port sizes {sizes}, H={H}", got, expected, check_dtype=False)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...core.rnn import rnn_backward, rnn_forward
-from ..checks import register
+from ..checks import probe_rng, register
 from ..feedback import Incorrect, as_result_array, call_learner, close, compare, unpack
 
 EXERCISE_SET = "08_rtrl"
@@ -89,7 +89,7 @@ _STEP_HINTS = {
 
 def step_fixture(seed: int = 41, B: int = 2, D: int = 3, H: int = 4) -> dict:
     """A step with non-zero incoming sensitivities, so that the recurrent term shows."""
-    rng = np.random.default_rng(seed)
+    rng = probe_rng(seed)
     params = {"W": rng.normal(0, 0.6, (D, H)), "U": rng.normal(0, 0.6, (H, H)),
               "b": rng.normal(0, 0.3, H)}
     x_t, h_prev = rng.normal(size=(B, D)), rng.uniform(-0.8, 0.8, (B, H))
@@ -168,7 +168,7 @@ def reference_rtrl_gradients(x, params, dhs, h0=None, bug: str | None = None):
 
 
 def gradients_fixture(seed: int = 43, B: int = 2, T: int = 6, D: int = 3, H: int = 4) -> dict:
-    rng = np.random.default_rng(seed)
+    rng = probe_rng(seed)
     params = {"W": rng.normal(0, 0.6, (D, H)), "U": rng.normal(0, 0.6, (H, H)),
               "b": rng.normal(0, 0.3, H)}
     return {"x": rng.normal(size=(B, T, D)), "params": params,

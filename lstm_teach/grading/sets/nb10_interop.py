@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...course import interop
-from ..checks import register
+from ..checks import probe_rng, register
 from ..feedback import Incorrect, call_learner, close, compare
 
 EXERCISE_SET = "10_interop"
@@ -24,7 +24,7 @@ def _reorder(a, src: str, dst: str):
 
 
 def _torch_fixture(seed: int = 61, D: int = 3, H: int = 2) -> dict:
-    rng = np.random.default_rng(seed)
+    rng = probe_rng(seed)
     return {"weight_ih": rng.normal(size=(4 * H, D)), "weight_hh": rng.normal(size=(4 * H, H)),
             "bias_ih": rng.normal(size=4 * H), "bias_hh": rng.normal(size=4 * H)}
 
@@ -92,7 +92,7 @@ def check_params_from_torch(fn):
 
 
 def _concat_fixture(seed: int = 63, n_x: int = 3, n_a: int = 2) -> dict:
-    rng = np.random.default_rng(seed)
+    rng = probe_rng(seed)
     out = {}
     for name in ("f", "i", "c", "o"):
         out[f"W{name}"] = rng.normal(size=(n_a, n_a + n_x))
