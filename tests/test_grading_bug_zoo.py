@@ -136,3 +136,56 @@ def test_specimens_are_handed_out_broken_and_the_answers_start_as_stubs(bug_zoo)
                  and not c["metadata"]["nbgrader"].get("grade")]
     assert len(specimens) == len(ANSWERS)
     assert all(c["metadata"].get("editable") is False for c in specimens)
+
+
+def _init_with(reseed_w: bool, reseed_u: bool):
+    """An init whose W (and/or U) blocks are each drawn from a freshly seeded generator."""
+    def init(D, H, seed=0):
+        rng = np.random.default_rng(seed)
+        blocks = {"W": [], "U": []}
+        for _ in range(4):
+            for name, reseed, shape in (("W", reseed_w, (D, H)), ("U", reseed_u, (H, H))):
+                draw = np.random.default_rng(seed) if reseed else rng
+                blocks[name].append(draw.normal(size=shape))
+        b = np.zeros(4 * H)
+        b[H:2 * H] = 1.0
+        return {"W": np.concatenate(blocks["W"], axis=1),
+                "U": np.concatenate(blocks["U"], axis=1), "b": b}
+    return init
+
+
+def test_reseed_names_the_identical_blocks_and_calls_only_real_twins_twins():
+    both = quiet("bugzoo_reseed", _init_with(True, True)).message
+    assert "W: i = f = g = o; U: i = f = g = o" in both
+    assert "input and output gates, whose biases are both 0, are exact twins" in both
+    nb04_bug_zoo.reset_tries()
+    only_u = quiet("bugzoo_reseed", _init_with(False, True)).message
+    assert "(U: i = f = g = o)" in only_u and "twins" not in only_u, only_u
+
+
+def test_a_half_carried_cell_gradient_is_told_to_pass_the_returned_dc_on(bug_zoo):
+    """A learner passes dc_next in, but throws away the dc_prev each call returns."""
+    def half_carry(dhs, caches, step_backward):
+        B, T, H = dhs.shape
+        dxs, grads = [None] * T, None
+        dh_next, dc_next = np.zeros((B, H)), np.zeros((B, H))
+        for t in reversed(range(T)):
+            dxs[t], dh_next, _, step = step_backward(dhs[:, t] + dh_next, dc_next, caches[t])
+            grads = step if grads is None else {k: grads[k] + step[k] for k in grads}
+        return np.stack(dxs, axis=1), dh_next, dc_next, grads
+
+    for _ in range(2):
+        message = quiet("bugzoo_time_carry", half_carry).message
+    assert "part of the gradient is not carried back across time" in message
+    assert "the dc_prev that the backward call for step t returns" in message
+    assert "passed as the dc of the call for step t - 1, and the last one returned as dc0" \
+        in message
+
+
+def test_activated_candidate_only_gets_the_tanh_hint():
+    from lstm_teach.grading.lstm_diagnosis import _bug_hint
+
+    assert _bug_hint("activated:g").endswith("g = tanh(z), whose derivative is 1 - g**2, not "
+                                             "1 - tanh(g)**2")
+    assert "sigmoid" not in _bug_hint("activated:g")
+    assert "(and for g = tanh(z)" not in _bug_hint("activated:io")

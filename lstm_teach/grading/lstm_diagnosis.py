@@ -279,10 +279,15 @@ def _bug_hint(bug: str) -> str:
     if bug in _STEP_BUG_HINTS:
         return _STEP_BUG_HINTS[bug]
     if bug.startswith("activated:"):
-        names = _join([GATE_NAMES[k] for k in bug.split(":")[1]])
-        return (f"for the {names}, the activation's derivative is applied to a value that is "
-                "already activated: the cache holds y = sigmoid(z), whose derivative is "
-                "y * (1 - y), not sigmoid(y) * (1 - sigmoid(y)) (and for g = tanh(z): 1 - g**2)")
+        gates = bug.split(":")[1]
+        names = _join([GATE_NAMES[k] for k in gates])
+        start = (f"for the {names}, the activation's derivative is applied to a value that is "
+                 "already activated: the cache holds ")
+        if gates == "g":
+            return start + "g = tanh(z), whose derivative is 1 - g**2, not 1 - tanh(g)**2"
+        return (start + "y = sigmoid(z), whose derivative is y * (1 - y), not "
+                "sigmoid(y) * (1 - sigmoid(y))" + (" (and for g = tanh(z): 1 - g**2)"
+                                                  if "g" in gates else ""))
     k, j = bug[5], bug[6]
     return (f"db{SLICES[k]} (the bias of the {GATE_NAMES[k]}) is taken from the dz block of the "
             f"{GATE_NAMES[j]}, dz[:, {SLICES[j][1:-1]}]: each gate's bias gradient is the batch "
@@ -396,7 +401,8 @@ def diagnose_step_backward(fn, fx: dict, extra_bugs=None) -> list[str]:
            "dW": grads["W"], "dU": grads["U"], "db": grads["b"]}
 
     learner_cache = {k: (copy_params(v) if k == "params" else v.copy()) for k, v in cache.items()}
-    result = call_learner(fn, dh.copy(), dc.copy(), learner_cache, what="lstm_step_backward")
+    result = call_learner(fn, dh.copy(), dc.copy(), learner_cache,
+                          what=getattr(fn, "__name__", "lstm_step_backward"))
     g_dx, g_dh, g_dc, g_grads = unpack(result, 4, "(dx, dh_prev, dc_prev, grads)",
                                        "lstm_step_backward")
     g_grads = _as_grads(g_grads, "lstm_step_backward")
@@ -457,7 +463,8 @@ def diagnose_sequence_backward(fn, fx: dict) -> list[str]:
     dx, dh0, dc0, grads = lstm_backward(dhs, core_cache)
     ref = {"dx": dx, "dh0": dh0, "dc0": dc0, "dW": grads["W"], "dU": grads["U"], "db": grads["b"]}
     caches = step_caches(x, h0, c0, params)
-    result = call_learner(fn, dhs.copy(), caches, dict_step_backward, what="lstm_backward")
+    result = call_learner(fn, dhs.copy(), caches, dict_step_backward,
+                          what=getattr(fn, "__name__", "lstm_backward"))
     g = unpack(result, 4, "(dx, dh0, dc0, grads)", "lstm_backward")
     g_grads = _as_grads(g[3], "lstm_backward")
     got = {"dx": g[0], "dh0": g[1], "dc0": g[2],
@@ -472,15 +479,19 @@ def diagnose_sequence_backward(fn, fx: dict) -> list[str]:
     gdx = np.asarray(got["dx"], float)
     good_steps = [t for t in range(T) if close(gdx[:, t], dx[:, t])]
     if good_steps == [T - 1] or (T - 1 in good_steps and len(good_steps) < T):
-        lines.append(f"dx is right at the last step (t = {T - 1}) but wrong before it: the "
-                     "gradient is not carried back across time")
+        lines.append(f"dx is right at the last step (t = {T - 1}) but wrong before it: part of "
+                     "the gradient is not carried back across time")
     for carry in ("h", "c"):
         bdx, bdh0, bdc0, bgrads = reference_sequence_backward(dhs, caches, drop=carry)
         if close(gdx, bdx) and close(got["dW"], bgrads["W"]):
-            name = "dh_next" if carry == "h" else "dc_next"
-            lines.append(f"hint: {name} is dropped: the gradient arriving at step t from step "
-                         f"t + 1 through {'h' if carry == 'h' else 'the cell state c'} must be "
-                         "passed into each step's backward call")
+            name, returned, into, state = (
+                ("dh_next", "dh_prev", "added to the dh of the call for step t - 1", "dh0")
+                if carry == "h" else
+                ("dc_next", "dc_prev", "passed as the dc of the call for step t - 1", "dc0"))
+            lines.append(f"hint: {name} is dropped: the {returned} that the backward call for "
+                         f"step t returns (the gradient through "
+                         f"{'h' if carry == 'h' else 'the cell state c'}) must be {into}, "
+                         f"and the last one returned as {state}")
     raise Incorrect(*lines)
 
 

@@ -16,7 +16,7 @@ from collections import Counter
 
 import numpy as np
 
-from ..checks import PROBING, probe_rng, register
+from ..checks import PROBING, probe_rng, register, secret_in_use
 from ..feedback import Incorrect, call_learner, compare
 from ..lstm_diagnosis import (
     GATES,
@@ -49,8 +49,10 @@ def tiered(name: str):
             try:
                 return check(fn, **kwargs)
             except Incorrect as exc:
-                if PROBING.get():
-                    raise  # a demo cell's guard asking, not the learner trying
+                if PROBING.get() or secret_in_use():
+                    # a demo cell's guard asking, not the learner trying; or the grader,
+                    # whose report is the final word and must not depend on other runs
+                    raise
                 _FAILED_TRIES[name] += 1
                 hints = [line for line in exc.lines if line.startswith(HINT_PREFIX)]
                 if _FAILED_TRIES[name] >= 2 or not hints:
@@ -112,19 +114,25 @@ def _check_reseed(fn, D: int, H: int, seed: int, other_seed: int) -> None:
                           atol=np.inf)
         if problem:
             raise Incorrect(problem)
+    twins, io_twins = [], []
     for key in ("W", "U"):
         blocks = {k: np.asarray(first[key], float)[:, j * H:(j + 1) * H]
                   for j, k in enumerate(GATES)}
-        for a in range(4):
-            for b in range(a + 1, 4):
-                ka, kb = GATES[a], GATES[b]
-                if np.allclose(blocks[ka], blocks[kb]):
-                    raise Incorrect(
-                        f"the blocks of {key} for gates {ka} and {kb} are identical, so those "
-                        "gates compute the same thing and get the same updates for ever",
-                        "hint: a generator re-created with the same seed restarts the same "
-                        "random stream; make one np.random.default_rng(seed) and draw every "
-                        "block from it")
+        groups: dict[str, list[str]] = {}
+        for gate in GATES:
+            same = next((g for g in groups if np.allclose(blocks[g], blocks[gate])), gate)
+            groups.setdefault(same, []).append(gate)
+        twins += [key + ": " + " = ".join(g) for g in groups.values() if len(g) > 1]
+        io_twins.append(np.allclose(blocks["i"], blocks["o"]))
+    if twins:
+        why = "every gate should start from its own random weights"
+        if all(io_twins):  # and both biases are 0: nothing tells the two gates apart
+            why += (", and here the input and output gates, whose biases are both 0, are "
+                    "exact twins: they compute the same thing and get the same updates for ever")
+        raise Incorrect(
+            f"identical gate blocks ({'; '.join(twins)}): {why}",
+            "hint: a generator re-created with the same seed restarts the same random "
+            "stream; make one np.random.default_rng(seed) and draw every block from it")
     again = call_learner(fn, D, H, seed, what="init_lstm_params")
     if not all(np.array_equal(first[k], again[k]) for k in ("W", "U", "b")):
         raise Incorrect("two calls with the same seed give different parameters: the "
