@@ -189,3 +189,15 @@ def test_activated_candidate_only_gets_the_tanh_hint():
                                              "1 - tanh(g)**2")
     assert "sigmoid" not in _bug_hint("activated:g")
     assert "(and for g = tanh(z)" not in _bug_hint("activated:io")
+
+
+def test_the_grader_names_the_bug_at_once_whatever_ran_before(bug_zoo):
+    """Its report is final, and one grader process grades many submissions: no tiers there."""
+    from lstm_teach.grading import checks
+
+    exercise = checks.get_exercise("bugzoo_bias_slice")
+    for _ in range(2):  # the first grading, and one after another submission's
+        result = checks.evaluate(exercise, bug_zoo["buggy_step_backward_4"], probe_secret=7)
+        assert "hint:" in result.message and "dz[:, 0:H]" in result.message, result.message
+    first_try = quiet("bugzoo_bias_slice", bug_zoo["buggy_step_backward_4"]).message
+    assert "hint:" not in first_try, "grading used up none of the learner's own tries"
