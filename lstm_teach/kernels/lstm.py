@@ -276,13 +276,16 @@ def _forward(x, params, h0, c0, config, names=("x", "h0", "c0")):
     hold_i, hold_o = not config.input_gate, not config.output_gate
     hold_f, cifg = not config.forget_gate, config.coupled_input_forget  # CIFG needs f on
     # Per-step views, made by iterating in C rather than by indexing in the loop.
-    steps = zip(acts, x_proj, hs[:-1], hs[1:], cs[:-1], cs[1:], out_act, strict=True)
+    # z_t seen batch-major, (B, 4, H), as the add that joins x_proj and h U writes it.
+    z_batch_major = acts.transpose(0, 2, 1, 3)
+    steps = zip(acts, z_batch_major, acts[:, squashed], x_proj, hs[:-1], hs[1:], cs[:-1],
+                cs[1:], out_act, strict=True)
 
     with np.errstate(over="ignore"):  # see activations: the sigmoid kernel may overflow exp to inf
-        for t, (z, x_proj_t, h_prev, h_t, c_prev, c, sig_h_c) in enumerate(steps):
+        for t, (z, z_bm, gates, x_proj_t, h_prev, h_t, c_prev, c, sig_h_c) in enumerate(steps):
             np.dot(h_prev, U_run, out=recurrent)
             # z_t for all four blocks (-z_t for o, i, f: see U_run), (B, 4, H) -> (4, B, H)
-            np.add(x_proj_t, recurrent_blocks, out=z.transpose(1, 0, 2))
+            np.add(x_proj_t, recurrent_blocks, out=z_bm)
             o_t, i_t, f_t, g_t = z
             if R_run is not None and t > 0:  # FGR: the previous gate activations feed back
                 gates_prev = np.concatenate(acts[t - 1, : _G], axis=1)  # (B, 3H), [o, i, f]
@@ -290,7 +293,6 @@ def _forward(x, params, h0, c0, config, names=("x", "h0", "c0")):
             if P is not None:
                 i_t += c_prev * P_run[0]
                 f_t += c_prev * P_run[1]
-            gates = z[squashed]
             sig_g(gates, gates)  # o, i, f in one call (i, f with peepholes)
             sig_c(g_t, g_t)
             if hold_i:
@@ -493,14 +495,17 @@ def _backward(dhs_tm, cache: LSTMCache, dcT):
         da = np.zeros((B, 3, H), dtype=dtype)
         cifg = cache.config.coupled_input_forget
     # Per-step views, newest first, made by iterating in C rather than by indexing.
-    steps = zip(range(T - 1, -1, -1), dz[::-1], dz4[::-1], dhs_tm[::-1], f[::-1], strict=True)
-    for t, dz_t, d, dh_above, f_t in steps:
+    # dz_t is batch-major, (B, 4, H), for the matmuls; d_o is its o block and d_ifg its
+    # i, f, g blocks seen gate-major, (3, B, H), to match the coefficients.
+    d_o_steps = dz4[::-1, :, _O]
+    d_ifg_steps = dz4[::-1, :, _I:].transpose(0, 2, 1, 3)
+    steps = zip(range(T - 1, -1, -1), dz[::-1], dz4[::-1], d_o_steps, d_ifg_steps,
+                dhs_tm[::-1], f[::-1], strict=True)
+    for t, dz_t, d, d_o, d_ifg, dh_above, f_t in steps:
         k = t % chunk
         if t == T - 1 or k == chunk - 1:  # entering a new block of steps (going backwards)
             coef, o_dsig_h = _local_coefficients(cache, slice(t - k, t + 1))
             coef_o, coef_ifg = coef[:, _O], coef[:, _I:]
-        # dz_t is batch-major, (B, 4, H), for the matmuls; its i, f, g blocks seen as (3, B, H)
-        d_o, d_ifg = d[:, _O], d[:, _I:].transpose(1, 0, 2)
         np.add(dh_above, dh_next, out=dh)  # from above, and from the future through h_t
         np.multiply(dh, coef_o[k], out=d_o)  # dL/dz_o
         if R is not None:
