@@ -9,7 +9,9 @@ Why it is fast:
   the loop (the bias rides along as a column of ones next to x);
 - inside the loop there is one (B, H) x (H, 4H) matmul per step, forward and
   backward, and a handful of in-place elementwise operations on
-  preallocated arrays;
+  preallocated arrays, each on contiguous memory (the gate-major layout below);
+- with the logistic sigmoid, the forward loop's weights for o, i, f are stored
+  negated, so the matmul yields -z and the sigmoid skips a negation pass;
 - the backward pass multiplies by per-gate coefficients computed ahead of the
   loop, a cache-sized chunk of time steps at a time;
 - dW, db and dU come out of ONE large matmul after the backward loop, because
@@ -118,9 +120,10 @@ class LSTMCache:
         The arrays used, in the computation dtype and the API layout; ``P``
         with peepholes and ``R`` with FGR.
     loop_params : dict
-        The same weights as the loops use them: ``Wb`` (D+1, 4H) = [W; b] and
+        The weights in the loops' layout: ``Wb`` (D+1, 4H) = [W; b] and
         ``U`` (H, 4H) with columns in the loop order, ``R`` (3H, 3H) in the
-        order [o, i, f].
+        order [o, i, f]. (The forward loop itself runs on copies whose sigmoid
+        columns are negated; these are the true weights, for the backward pass.)
     config : LSTMConfig
 
     The public face, the same as the reference's :class:`lstm_teach.core.lstm.LSTMCache`:
@@ -236,7 +239,7 @@ def _forward(x, params, h0, c0, config, names=("x", "h0", "c0")):
     # The forward loop's copies of the weights. With the logistic sigmoid, the columns of
     # the sigmoid gates (o, i, f) are negated, so the matmuls produce -z there and the
     # sigmoid 1 / (1 + exp(-z)) needs no separate negation pass over (B, 3H) every step
-    # (about a fifth of the forward's elementwise time). Negation is exact, so the
+    # (about 15% of the forward's elementwise time). Negation is exact, so the
     # activations are bit for bit those of the unnegated formula. The cache keeps the
     # true weights for the backward pass.
     Wb_run, U_run, P_run, R_run = Wb, U_loop, P, R_loop
