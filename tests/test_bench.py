@@ -120,3 +120,13 @@ def test_blas_core_follows_openblas_coretype():
     if found != "True":
         pytest.skip("numpy's OpenBLAS not found here")
     assert core == "Haswell"
+
+
+def test_profile_script_splits_the_pass_into_matmuls_and_the_rest():
+    script = os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks", "profile_lstm.py")
+    out = subprocess.run([sys.executable, script, "--shape", "2,3,2,4", "--rounds", "1",
+                          "--dtype", "float64"], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("B=2 T=3 D=2 H=4 float64; OpenBLAS kernels ")
+    for name in ("forward", "backward", "forward+backward", "matmuls only"):
+        assert f"  {name} " in out
+    assert "elementwise, copies and Python: " in out
