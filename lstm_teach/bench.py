@@ -24,6 +24,7 @@ B=1, H=16.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import resource
 import statistics
@@ -33,7 +34,7 @@ import numpy as np
 
 from .core import lstm as reference_lstm
 from .core.init import init_lstm
-from .kernels import _runtime  # noqa: F401  (reports the malloc setting)
+from .kernels import _runtime  # reports the malloc setting and the BLAS kernels
 from .kernels import lstm as kernel_lstm
 
 BUDGETS = {
@@ -189,6 +190,9 @@ def run_benchmarks(quick: bool = False) -> dict:
     res["torch_threads"] = torch_threads
     res["page_faults_per_pass_mid_float64"] = page_faults_per_pass(*mid)
     res["malloc_tuned"] = _runtime.STATUS["malloc_tuned"]
+    res["blas_core"] = _runtime.blas_core()
+    res["openblas_coretype_env"] = os.environ.get("OPENBLAS_CORETYPE")
+    res["openblas_threads_env"] = os.environ.get("OPENBLAS_NUM_THREADS")
 
     large = (64, 100, 64, 256)
     n = 1024
@@ -263,6 +267,13 @@ def format_report(res: dict) -> str:
         lines.append(
             f"  page faults per mid float64 pass: {res['page_faults_per_pass_mid_float64']:.0f} "
             f"(freed memory kept for reuse: {'yes' if res.get('malloc_tuned') else 'no'})"
+        )
+    if "blas_core" in res:
+        forced = res.get("openblas_coretype_env")
+        lines.append(
+            f"  numpy's OpenBLAS kernels: {res['blas_core'] or 'unknown'} "
+            f"({'forced by OPENBLAS_CORETYPE=' + forced if forced else 'detected'}; "
+            f"OPENBLAS_NUM_THREADS={res.get('openblas_threads_env') or 'unset'})"
         )
     lines.append("  verdicts: " + ", ".join(f"{k}: {v}" for k, v in res["verdicts"].items()))
     return "\n".join(lines)

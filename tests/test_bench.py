@@ -1,6 +1,7 @@
 """The benchmark's arithmetic and report (the timing itself is not asserted in tests)."""
 
 import os
+import platform
 import subprocess
 import sys
 
@@ -34,6 +35,7 @@ def test_timings_run_and_report_formats():
         "verdicts": {"matmul_fraction_large": "ok"},
     }
     text = bench.format_report(fake)
+    assert "OpenBLAS kernels" not in text  # not measured, not reported
     assert "1.6x at B=32 T=100 D=32 H=128, 17.2x at B=1" in text
     assert "60% of this machine's matmul" in text
     assert "11.0 us per time step" in text
@@ -84,3 +86,47 @@ def test_import_changes_nothing_and_the_setting_can_be_turned_off():
         capture_output=True, text=True, check=True).stdout.split()
     assert run(LSTM_TEACH_TUNE="0") == ["False", "False"]
     assert run()[0] == "False"  # import lstm_teach alone leaves malloc alone
+
+
+def test_report_names_the_blas_kernels_and_whether_they_were_forced():
+    from lstm_teach.kernels import _runtime
+
+    core = _runtime.blas_core()
+    assert core is None or (isinstance(core, str) and core)
+    fake = {"numpy": np.__version__, "torch": None,
+            "mid_float64_ms": {"min": 40.0, "median": 42.0},
+            "mid_float32_ms": {"min": 15.0, "median": 16.0},
+            "matmul_gflops_float64": 100.0, "lstm_gflops_large": 60.0,
+            "matmul_fraction_large": 0.6, "us_per_step_small": 11.0, "verdicts": {}}
+    forced = bench.format_report({**fake, "blas_core": "Haswell",
+                                  "openblas_coretype_env": "Haswell",
+                                  "openblas_threads_env": None})
+    assert "OpenBLAS kernels: Haswell (forced by OPENBLAS_CORETYPE=Haswell; " \
+           "OPENBLAS_NUM_THREADS=unset)" in forced
+    detected = bench.format_report({**fake, "blas_core": "SkylakeX",
+                                    "openblas_coretype_env": None, "openblas_threads_env": "1"})
+    assert "OpenBLAS kernels: SkylakeX (detected; OPENBLAS_NUM_THREADS=1)" in detected
+
+
+def test_blas_core_follows_openblas_coretype():
+    """OPENBLAS_CORETYPE, read when numpy loads OpenBLAS, is what blas_core reports."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        pytest.skip("Haswell is an x86-64 kernel set")
+    code = ("from lstm_teach.kernels import _runtime; "
+            "print(_runtime._openblas_controls() is not None, _runtime.blas_core())")
+    env = dict(os.environ, OPENBLAS_CORETYPE="Haswell")
+    found, core = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                                 text=True, check=True).stdout.split()
+    if found != "True":
+        pytest.skip("numpy's OpenBLAS not found here")
+    assert core == "Haswell"
+
+
+def test_profile_script_splits_the_pass_into_matmuls_and_the_rest():
+    script = os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks", "profile_lstm.py")
+    out = subprocess.run([sys.executable, script, "--shape", "2,3,2,4", "--rounds", "1",
+                          "--dtype", "float64"], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("B=2 T=3 D=2 H=4 float64; OpenBLAS kernels ")
+    for name in ("forward", "backward", "forward+backward", "matmuls only"):
+        assert f"  {name} " in out
+    assert "elementwise, copies and Python: " in out

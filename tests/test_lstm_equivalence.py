@@ -5,6 +5,8 @@ states, every gate, dx, dh0, dc0 and every weight gradient agree, to 1e-12
 relative in float64 (float32: to its own rounding, 1e-5 relative).
 """
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -140,3 +142,87 @@ def test_reference_step_runs_fgr_with_the_previous_gates():
     with pytest.raises(ValueError, match="gates_prev is used only with"):
         lt.lstm_step_forward(x[:, 0], h0, c0, {k: params[k] for k in "WUb"}, None,
                              gates_prev=np.zeros((3, 15)))
+
+
+# ---------------------------------------------------------------- the kernel's own tricks
+# The kernel computes the backward coefficients a block of time steps at a time
+# (kernels.lstm._COEF_CHUNK_ELEMENTS). At the shapes above one block holds every step,
+# so these tests shrink the block to two steps: T = 7 then crosses three block
+# boundaries, one of them a partial block.
+
+
+@pytest.fixture
+def two_step_chunks(monkeypatch):
+    from lstm_teach.kernels import lstm as kernel_lstm
+
+    monkeypatch.setattr(kernel_lstm, "_COEF_CHUNK_ELEMENTS", 2 * B * H)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_backward_across_coefficient_blocks_agrees(name, dtype, two_step_chunks):
+    config = VARIANTS[name]
+    params, x, h0, c0, dhs, dcT = problem(config, dtype, seed=2)
+    _, cache_ref = lt.lstm_forward(x, params, h0, c0, config)
+    _, cache_k = kl.lstm_forward(x, params, h0, c0, config)
+    out_r = lt.lstm_backward(dhs, cache_ref, dcT)
+    out_k = kl.lstm_backward(dhs, cache_k, dcT)
+    for label, a, b in zip(("dx", "dh0", "dc0"), out_r[:3], out_k[:3], strict=True):
+        close(label, a, b, dtype)
+    for k in params:
+        close(f"grads[{k!r}]", out_r[3][k], out_k[3][k], dtype)
+
+
+@pytest.mark.parametrize("name", ["standard", "peepholes", "CIFG+peepholes+FGR",
+                                  "hard_sigmoid gates", "NIG+NOG+FGR"])
+def test_kernel_gradient_check(name, two_step_chunks):
+    """The kernel's backward against central differences (float64, relative error < 1e-7)."""
+    config = VARIANTS[name]
+    params, x, h0, c0, dhs, dcT = problem(config, np.float64, seed=3)
+
+    def loss():
+        hs, cache = kl.lstm_forward(x, params, h0, c0, config)
+        return np.sum(hs * dhs) + np.sum(cache.cT * dcT)
+
+    _, cache = kl.lstm_forward(x, params, h0, c0, config)
+    dx, dh0, dc0, grads = kl.lstm_backward(dhs, cache, dcT)
+    report = lt.check_gradients(loss, {**params, "x": x, "h0": h0, "c0": c0},
+                                {**grads, "x": dx, "h0": dh0, "c0": dc0})
+    assert report.passed, str(report)
+
+
+@pytest.mark.parametrize("name", ["standard", "peepholes", "CIFG+peepholes+FGR"])
+def test_float32_stays_float32_inside_the_kernel(name):
+    """No float64 scalar or array may promote the float32 work, in any working array."""
+    config = VARIANTS[name]
+    params, x, h0, c0, dhs, dcT = problem(config, np.float32)
+    hs, cache = kl.lstm_forward(x, params, h0, c0, config)
+    working = {"hs": hs, "xh": cache.xh, "acts": cache.acts, "cs": cache.cs,
+               "out_act": cache.out_act, **{f"loop {k}": v for k, v in cache.loop_params.items()}}
+    dx, dh0, dc0, grads = kl.lstm_backward(dhs, cache, dcT)
+    working.update(dx=dx, dh0=dh0, dc0=dc0, **{f"d{k}": v for k, v in grads.items()})
+    assert {k: v.dtype for k, v in working.items()} == dict.fromkeys(working, np.dtype(np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("sign", [1.0, -1.0], ids=["positive", "negative"])
+def test_kernel_saturated_gates_are_exact_and_silent(sign, dtype):
+    """|z| far beyond exp's range: no warning, and the gates are exactly 0 or 1 as in the
+    reference (the kernel's sigmoid works on -z, so both signs reach exp's overflow)."""
+    config = VARIANTS["peepholes"]
+    params, x, h0, c0, dhs, dcT = problem(config, dtype)
+    x = np.full_like(x, sign * 1e4)
+    with np.errstate(over="raise", invalid="raise", divide="raise"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hs, cache = kl.lstm_forward(x, params, h0, c0, config)
+        out = kl.lstm_backward(dhs, cache, dcT)
+    _, cache_ref = lt.lstm_forward(x, params, h0, c0, config)
+    n_saturated = 0
+    for gate in "ifo":
+        ours, theirs = cache.gates[gate], cache_ref.gates[gate]
+        close(f"gate {gate}", theirs, ours, dtype)
+        exact = (theirs == 0.0) | (theirs == 1.0)
+        np.testing.assert_array_equal(ours[exact], theirs[exact])
+        n_saturated += np.count_nonzero(exact)
+    assert n_saturated > B * T * H  # most of the 3 B T H gate values are pinned at 0 or 1
+    assert all(np.all(np.isfinite(a)) for a in (hs, *out[:3], *out[3].values()))

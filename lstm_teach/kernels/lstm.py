@@ -9,7 +9,9 @@ Why it is fast:
   the loop (the bias rides along as a column of ones next to x);
 - inside the loop there is one (B, H) x (H, 4H) matmul per step, forward and
   backward, and a handful of in-place elementwise operations on
-  preallocated arrays;
+  preallocated arrays, each on contiguous memory (the gate-major layout below);
+- with the logistic sigmoid, the forward loop's weights for o, i, f are stored
+  negated, so the matmul yields -z and the sigmoid skips a negation pass;
 - the backward pass multiplies by per-gate coefficients computed ahead of the
   loop, a cache-sized chunk of time steps at a time;
 - dW, db and dU come out of ONE large matmul after the backward loop, because
@@ -18,7 +20,10 @@ Why it is fast:
 Internally arrays are time-major, (T, B, ...), so that each step reads
 contiguous memory, and the gate blocks are kept in the order [o, i, f, g]
 (see ``_O, _I, _F, _G``); the public API is batch-first, (B, T, ...), with
-gate blocks [i, f, g, o].
+gate blocks [i, f, g, o]. The gate activations are stored gate-major, (T, 4, B, H):
+each gate's (B, H) block of a step is one contiguous piece of memory, so the
+elementwise work on it (a dozen numpy calls per step, forward and backward) runs
+on numpy's contiguous fast path instead of row by row over strided views.
 """
 
 from __future__ import annotations
@@ -65,6 +70,21 @@ def _reorder(a, order, axes=(-1,)):
     return a
 
 
+_SIGMOID_KERNEL = activations.get("sigmoid").kernel
+
+
+def _sigmoid_of_negated(neg_z, out):
+    """sigmoid(z) = 1 / (1 + exp(-z)), given ``neg_z`` = -z; ``out`` may be ``neg_z``.
+
+    Three in-place passes instead of the four of :mod:`activations`' kernel. For
+    z < -88 (float32) or -709 (float64) exp overflows to inf and 1 / (1 + inf) = 0,
+    the correctly rounded answer; the loop silences that overflow flag.
+    """
+    np.exp(neg_z, out=out)
+    out += 1.0
+    return np.reciprocal(out, out=out)
+
+
 def _to_loop_order(a):
     """Columns [i, f, g, o] (API) -> [o, i, f, g] (the loops' order)."""
     return _reorder(a, _API_OF_BLOCK)
@@ -89,9 +109,9 @@ class LSTMCache:
         The inputs, a view into ``xh``.
     hs_tm : (T+1, B, H)
         Hidden states h_0..h_T, a view into ``xh``.
-    acts : (T, B, 4H)
-        Gate activations after the variant's fixes, blocks in the loop order
-        [o, i, f, g] (see :attr:`gates` for the API names).
+    acts : (T, 4, B, H)
+        Gate activations after the variant's fixes, gate-major, blocks in the
+        loop order [o, i, f, g] (see :attr:`gates` for the API names).
     cs : (T+1, B, H)
         Cell states; ``cs[0]`` is c0.
     out_act : (T, B, H)
@@ -100,9 +120,10 @@ class LSTMCache:
         The arrays used, in the computation dtype and the API layout; ``P``
         with peepholes and ``R`` with FGR.
     loop_params : dict
-        The same weights as the loops use them: ``Wb`` (D+1, 4H) = [W; b] and
+        The weights in the loops' layout: ``Wb`` (D+1, 4H) = [W; b] and
         ``U`` (H, 4H) with columns in the loop order, ``R`` (3H, 3H) in the
-        order [o, i, f].
+        order [o, i, f]. (The forward loop itself runs on copies whose sigmoid
+        columns are negated; these are the true weights, for the backward pass.)
     config : LSTMConfig
 
     The public face, the same as the reference's :class:`lstm_teach.core.lstm.LSTMCache`:
@@ -143,8 +164,7 @@ class LSTMCache:
 
         A copy, so ``i, f, g, o = cache.step_gates(t)`` is safe to modify.
         """
-        H = self.cs.shape[2]
-        return self.acts[t].reshape(-1, 4, H).transpose(1, 0, 2)[_BLOCK_OF_API]
+        return self.acts[t][_BLOCK_OF_API]
 
     @property
     def gates(self) -> dict[str, np.ndarray]:
@@ -152,11 +172,7 @@ class LSTMCache:
 
         A removed gate shows its constant value (1).
         """
-        H = self.cs.shape[2]
-        return {
-            name: self.acts[:, :, k * H : (k + 1) * H].transpose(1, 0, 2)
-            for name, k in _API_TO_BLOCK.items()
-        }
+        return {name: self.acts[:, k].transpose(1, 0, 2) for name, k in _API_TO_BLOCK.items()}
 
     @property
     def dtype(self) -> np.dtype:
@@ -178,11 +194,11 @@ class LSTMCache:
         T, _, H = self.out_act.shape
         t = range(T)[t]
         a = self.acts[t]
-        gate = {name: a[:, k * H : (k + 1) * H] for name, k in _API_TO_BLOCK.items()}
+        gate = {name: a[k] for name, k in _API_TO_BLOCK.items()}
         gates_prev = None
         if self.config.full_gate_recurrence:  # the previous [i, f, o] (zeros before step 0)
-            gates_prev = (np.zeros((a.shape[0], 3 * H), dtype=a.dtype) if t == 0 else
-                          _reorder(self.acts[t - 1, :, : 3 * H], _FGR_BLOCK_OF_API))
+            gates_prev = (np.zeros((a.shape[1], 3 * H), dtype=a.dtype) if t == 0 else
+                          np.concatenate(self.acts[t - 1][_FGR_BLOCK_OF_API], axis=1))
         return LSTMStepCache(x=self.xs[t], h_prev=self.hs_tm[t], c_prev=self.cs[t],
                              c=self.cs[t + 1], s=self.out_act[t], h=self.hs_tm[t + 1],
                              gates_prev=gates_prev, params=self.params, config=self.config, **gate)
@@ -220,6 +236,20 @@ def _forward(x, params, h0, c0, config, names=("x", "h0", "c0")):
     U_loop = _to_loop_order(U)
     # FGR: rows (sources) and columns (targets) of R both to the loop order
     R_loop = None if R is None else _reorder(R, _FGR_API_OF_BLOCK, axes=(0, 1))
+    # The forward loop's copies of the weights. With the logistic sigmoid, the columns of
+    # the sigmoid gates (o, i, f) are negated, so the matmuls produce -z there and the
+    # sigmoid 1 / (1 + exp(-z)) needs no separate negation pass over (B, 3H) every step
+    # (about 15% of the forward's elementwise time). Negation is exact, so the
+    # activations are bit for bit those of the unnegated formula. The cache keeps the
+    # true weights for the backward pass.
+    Wb_run, U_run, P_run, R_run = Wb, U_loop, P, R_loop
+    if sig_g is _SIGMOID_KERNEL:
+        sig_g = _sigmoid_of_negated
+        Wb_run, U_run = Wb.copy(), U_loop.copy()
+        Wb_run[:, : 3 * H] *= -1.0
+        U_run[:, : 3 * H] *= -1.0
+        P_run = None if P is None else -P  # the peephole terms add to -z too
+        R_run = None if R is None else -R_loop  # FGR's targets are the three sigmoid gates
 
     # xh[t] = [x_t, 1, h_{t-1}]: x and the constant 1 are written now, h_t by step t.
     xh = np.empty((T + 1, B, D + 1 + H), dtype=dtype)
@@ -230,34 +260,42 @@ def _forward(x, params, h0, c0, config, names=("x", "h0", "c0")):
     hs[0] = h0
     # The input projection of every step, hoisted out of the loop as one 2-D matmul
     # (a 3-D @ 2-D matmul would not reach BLAS as a single call).
-    acts = (xh[:T].reshape(T * B, D + 1 + H)[:, : D + 1] @ Wb).reshape(T, B, 4 * H)
-    # Each step overwrites z_t with the activations, in place.
-    a4 = acts.reshape(T, B, 4, H)
+    x_proj = (xh[:T].reshape(T * B, D + 1 + H)[:, : D + 1] @ Wb_run).reshape(T, B, 4, H)
+    # z_t = x_proj[t] + h_{t-1} U lands gate-major in acts[t], (4, B, H): the add that
+    # joins the two halves writes the transposed layout for free, and every later
+    # operation on a gate block is on contiguous memory. Each step then overwrites z_t
+    # with the activations, in place.
+    acts = np.empty((T, 4, B, H), dtype=dtype)
     cs = np.empty((T + 1, B, H), dtype=dtype)
     out_act = np.empty((T, B, H), dtype=dtype)
     cs[0] = c0
     recurrent = np.empty((B, 4 * H), dtype=dtype)
+    recurrent_blocks = recurrent.reshape(B, 4, H)
     ig = np.empty((B, H), dtype=dtype)
 
     # The variant, decided once: which blocks are squashed right after z_t (with
     # peepholes, o must wait for c_t) and which gates are held constant.
-    squashed = slice(0, 3 * H) if P is None else slice(H, 3 * H)
+    squashed = slice(_O, _G) if P is None else slice(_I, _G)  # gate blocks
     hold_i, hold_o = not config.input_gate, not config.output_gate
     hold_f, cifg = not config.forget_gate, config.coupled_input_forget  # CIFG needs f on
     # Per-step views, made by iterating in C rather than by indexing in the loop.
-    per_gate = a4.transpose(0, 2, 1, 3)  # (T, 4, B, H): step t gives o_t, i_t, f_t, g_t
-    steps = zip(acts, per_gate, hs[:-1], hs[1:], cs[:-1], cs[1:], out_act, strict=True)
+    # z_t seen batch-major, (B, 4, H), as the add that joins x_proj and h U writes it.
+    z_batch_major = acts.transpose(0, 2, 1, 3)
+    steps = zip(acts, z_batch_major, acts[:, squashed], x_proj, hs[:-1], hs[1:], cs[:-1],
+                cs[1:], out_act, strict=True)
 
     with np.errstate(over="ignore"):  # see activations: the sigmoid kernel may overflow exp to inf
-        for t, (z, (o_t, i_t, f_t, g_t), h_prev, h_t, c_prev, c, sig_h_c) in enumerate(steps):
-            np.dot(h_prev, U_loop, out=recurrent)
-            z += recurrent  # z_t for all four blocks
-            if R_loop is not None and t > 0:  # FGR: the previous gate activations feed back
-                z[:, : 3 * H] += acts[t - 1, :, : 3 * H] @ R_loop
+        for t, (z, z_bm, gates, x_proj_t, h_prev, h_t, c_prev, c, sig_h_c) in enumerate(steps):
+            np.dot(h_prev, U_run, out=recurrent)
+            # z_t for all four blocks (-z_t for o, i, f: see U_run), (B, 4, H) -> (4, B, H)
+            np.add(x_proj_t, recurrent_blocks, out=z_bm)
+            o_t, i_t, f_t, g_t = z
+            if R_run is not None and t > 0:  # FGR: the previous gate activations feed back
+                gates_prev = np.concatenate(acts[t - 1, : _G], axis=1)  # (B, 3H), [o, i, f]
+                z[: _G] += (gates_prev @ R_run).reshape(B, 3, H).transpose(1, 0, 2)
             if P is not None:
-                i_t += c_prev * P[0]
-                f_t += c_prev * P[1]
-            gates = z[:, squashed]
+                i_t += c_prev * P_run[0]
+                f_t += c_prev * P_run[1]
             sig_g(gates, gates)  # o, i, f in one call (i, f with peepholes)
             sig_c(g_t, g_t)
             if hold_i:
@@ -270,7 +308,7 @@ def _forward(x, params, h0, c0, config, names=("x", "h0", "c0")):
             np.multiply(i_t, g_t, out=ig)
             c += ig
             if P is not None:
-                o_t += c * P[2]  # the output gate peeks at the new cell state
+                o_t += c * P_run[2]  # the output gate peeks at the new cell state
                 sig_g(o_t, o_t)
             if hold_o:
                 o_t[...] = 1.0
@@ -370,12 +408,12 @@ _COEF_CHUNK_ELEMENTS = 32768
 def _local_coefficients(cache: LSTMCache, steps: slice):
     """What multiplies the incoming gradient to give dL/dz for each block, for ``steps``.
 
-    Returns ``coef`` (n, B, 4, H), blocks in the loop order [o, i, f, g], and
-    ``o_dsig_h`` (n, B, H), n the number of steps in the slice, such that, at
-    step t (row t - steps.start),
+    Returns ``coef`` (n, 4, B, H), gate-major like the cache's ``acts``, blocks in
+    the loop order [o, i, f, g], and ``o_dsig_h`` (n, B, H), n the number of
+    steps in the slice, such that, at step t (row t - steps.start),
 
-    - dL/dz_o = dL/dh_t * coef[t, :, 0]
-    - dL/dz_i, dL/dz_f, dL/dz_g = dL/dc_t * coef[t, :, 1|2|3]
+    - dL/dz_o = dL/dh_t * coef[t, 0]
+    - dL/dz_i, dL/dz_f, dL/dz_g = dL/dc_t * coef[t, 1|2|3]
     - dL/dc_t receives dL/dh_t * o_dsig_h[t] through the output path.
 
     Every variant is decided here, vectorised over time, so the backward loop
@@ -384,33 +422,31 @@ def _local_coefficients(cache: LSTMCache, steps: slice):
     sends f's share to i with a minus sign.
     """
     config = cache.config
-    T, B, _ = cache.acts.shape
-    H = cache.cs.shape[2]
-    a4 = cache.acts.reshape(T, B, 4, H)[steps]
-    o, i, f, g = (a4[:, :, k] for k in range(4))
+    a4 = cache.acts[steps]  # (n, 4, B, H)
+    o, i, f, g = (a4[:, k] for k in range(4))
     c_prev = cache.cs[:-1][steps]
     out_act = cache.out_act[steps]
     dsig_g = activations.get(config.recurrent_activation).grad_from_output
     dsig_c = activations.get(config.activation).grad_from_output
     dsig_h = activations.get(config.output_activation).grad_from_output
 
-    # Whole-array operations where possible: one op on the contiguous (n, B, 4H)
-    # chunk costs far less than three on strided (n, B, H) views. The g block of
-    # the first line is scratch; it is overwritten below.
+    # One op on the whole contiguous (n, 4, B, H) chunk where possible; the gate-major
+    # layout makes each block below n contiguous (B, H) pieces. The g block of the
+    # first line is scratch; it is overwritten below.
     coef = dsig_g(a4, out=np.empty_like(a4))  # sigma_g' of o, i, f
-    coef[:, :, _O] *= out_act  # h_t = o * sigma_h(c_t)
+    coef[:, _O] *= out_act  # h_t = o * sigma_h(c_t)
     if config.coupled_input_forget:  # c_t = (1 - i) c_{t-1} + i g
-        coef[:, :, _I] *= g - c_prev
-        coef[:, :, _F] = 0.0
+        coef[:, _I] *= g - c_prev
+        coef[:, _F] = 0.0
     else:  # c_t = f c_{t-1} + i g
-        coef[:, :, _I] *= g
-        coef[:, :, _F] *= c_prev
-    dsig_c(g, out=coef[:, :, _G])
-    coef[:, :, _G] *= i
+        coef[:, _I] *= g
+        coef[:, _F] *= c_prev
+    dsig_c(g, out=coef[:, _G])
+    coef[:, _G] *= i
     for on, block in ((config.input_gate, _I), (config.forget_gate, _F),
                       (config.output_gate, _O)):
         if not on:
-            coef[:, :, block] = 0.0
+            coef[:, block] = 0.0
     o_dsig_h = dsig_h(out_act)
     o_dsig_h *= o
     return coef, o_dsig_h
@@ -425,17 +461,16 @@ def _gate_feedback_coefficients(cache: LSTMCache):
     and f's own coefficient is 0.
     """
     config = cache.config
-    T, B, _ = cache.acts.shape
-    H = cache.cs.shape[2]
-    a4 = cache.acts.reshape(T, B, 4, H)
+    T, _, B, H = cache.acts.shape
+    acts = cache.acts
     dsig_g = activations.get(config.recurrent_activation).grad_from_output
-    gd = np.zeros((T, B, 3, H), dtype=cache.acts.dtype)
+    gd = np.zeros((T, B, 3, H), dtype=acts.dtype)
     if config.output_gate:
-        gd[:, :, _O] = dsig_g(a4[:, :, _O])
+        gd[:, :, _O] = dsig_g(acts[:, _O])
     if config.input_gate:
-        gd[:, :, _I] = dsig_g(a4[:, :, _I])
+        gd[:, :, _I] = dsig_g(acts[:, _I])
     if config.forget_gate and not config.coupled_input_forget:
-        gd[:, :, _F] = dsig_g(a4[:, :, _F])
+        gd[:, :, _F] = dsig_g(acts[:, _F])
     return gd
 
 
@@ -449,7 +484,7 @@ def _backward(dhs_tm, cache: LSTMCache, dcT):
     # dL/dh_{t-1} = dL/dz_t U^T: a contiguous copy of U^T makes this per-step matmul
     # faster than handing BLAS the transposed view.
     U_T = np.ascontiguousarray(cache.loop_params["U"].T)
-    f = cache.acts.reshape(T, B, 4, H)[:, :, _F]
+    f = cache.acts[:, _F]  # (T, B, H)
     chunk = max(1, _COEF_CHUNK_ELEMENTS // (B * H))  # steps per block of coefficients
 
     dz = np.empty((T, B, 4 * H), dtype=dtype)
@@ -462,15 +497,18 @@ def _backward(dhs_tm, cache: LSTMCache, dcT):
         gd = _gate_feedback_coefficients(cache)
         da = np.zeros((B, 3, H), dtype=dtype)
         cifg = cache.config.coupled_input_forget
-    dc_rows = dc[:, None, :]  # (B, 1, H) view, broadcast against the i, f, g blocks
     # Per-step views, newest first, made by iterating in C rather than by indexing.
-    steps = zip(range(T - 1, -1, -1), dz[::-1], dz4[::-1], dhs_tm[::-1], f[::-1], strict=True)
-    for t, dz_t, d, dh_above, f_t in steps:
+    # dz_t is batch-major, (B, 4, H), for the matmuls; d_o is its o block and d_ifg its
+    # i, f, g blocks seen gate-major, (3, B, H), to match the coefficients.
+    d_o_steps = dz4[::-1, :, _O]
+    d_ifg_steps = dz4[::-1, :, _I:].transpose(0, 2, 1, 3)
+    steps = zip(range(T - 1, -1, -1), dz[::-1], dz4[::-1], d_o_steps, d_ifg_steps,
+                dhs_tm[::-1], f[::-1], strict=True)
+    for t, dz_t, d, d_o, d_ifg, dh_above, f_t in steps:
         k = t % chunk
         if t == T - 1 or k == chunk - 1:  # entering a new block of steps (going backwards)
             coef, o_dsig_h = _local_coefficients(cache, slice(t - k, t + 1))
-            coef_o, coef_ifg = coef[:, :, _O], coef[:, :, _I:]
-        d_o, d_ifg = d[:, _O], d[:, _I:]
+            coef_o, coef_ifg = coef[:, _O], coef[:, _I:]
         np.add(dh_above, dh_next, out=dh)  # from above, and from the future through h_t
         np.multiply(dh, coef_o[k], out=d_o)  # dL/dz_o
         if R is not None:
@@ -479,7 +517,7 @@ def _backward(dhs_tm, cache: LSTMCache, dcT):
         dc += through_h  # dL/dc_t: from the future (carousel) and through h_t
         if P is not None:
             dc += d_o * P[2]
-        np.multiply(dc_rows, coef_ifg[k], out=d_ifg)  # dL/dz_i, dL/dz_f, dL/dz_g
+        np.multiply(dc, coef_ifg[k], out=d_ifg)  # dL/dz_i, dL/dz_f, dL/dz_g
         if R is not None:
             d[:, _I : _F + 1] += da[:, _I : _F + 1] * gd[t, :, _I : _F + 1]
         dc *= f_t  # the carousel: dL/dc_{t-1} = f_t * dL/dc_t ...
@@ -506,7 +544,8 @@ def _backward(dhs_tm, cache: LSTMCache, dcT):
             ]
         )
     if R is not None:
-        gates_prev = cache.acts[:-1, :, : 3 * H].reshape((T - 1) * B, 3 * H)
+        # the previous [o, i, f] of every step, batch-major: ((T-1) B, 3H)
+        gates_prev = cache.acts[:-1, : _G].transpose(0, 2, 1, 3).reshape((T - 1) * B, 3 * H)
         dR = gates_prev.T @ dz[1:, :, : 3 * H].reshape((T - 1) * B, 3 * H)
         grads["R"] = _reorder(dR, _FGR_BLOCK_OF_API, axes=(0, 1))
     dx = (dz_flat @ Wb[:D].T).reshape(T, B, D).transpose(1, 0, 2)
