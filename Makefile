@@ -145,8 +145,13 @@ strip: $(STAMP)  ## remove outputs, execution counts and widget state from every
 exercises: $(STAMP)  ## INSTRUCTORS ONLY: regenerate exercises/ from solutions/ (refuses to overwrite edits)
 	$(VENV)/bin/lstm-teach exercises build
 
+# Some machines force numpy's OpenBLAS onto older kernels (OPENBLAS_CORETYPE, with
+# OPENBLAS_L2_SIZE), because old OpenBLAS builds misbehave on their processors. numpy's
+# own OpenBLAS does not, and the forced kernels halve its float32 speed, so the benchmark
+# unsets both for itself alone (tests and lessons keep the machine's setting); its report
+# names the kernels numpy then runs.
 bench: $(STAMP)  ## time the LSTM against its peers and limits (BENCH_ARGS="--quick")
-	$(VENV)/bin/lstm-teach bench $(BENCH_ARGS)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(VENV)/bin/lstm-teach bench $(BENCH_ARGS)
 
 # --- make app -------------------------------------------------------------------
 # The gate explorer and the IIR explorer (apps/gate_explorer.ipynb) as a standalone web
