@@ -35,12 +35,15 @@ import time
 from pathlib import Path
 
 from . import checks, review
+from .channel import json_containers
 from .feedback import FAIL_MARK, PASS_MARK, TODO_MARK
 from .generate import METADATA_KEY
 from .sandbox import Limits
 from .session import Session, SessionDead
 
 MAX_NOTEBOOK_BYTES = 50_000_000
+#: The course's notebooks hold a few hundred; one with every output kept, a few thousand.
+MAX_NOTEBOOK_CONTAINERS = 200_000
 EXERCISE_BUDGET_MIN_S = 30.0
 
 
@@ -116,11 +119,21 @@ def read_submission(path: Path) -> bytes:
 
 
 def _read_notebook(data: bytes):
+    """The notebook as nbformat 4, read in the grader's own (unconfined) process.
+
+    It is read before any limit applies, so its cost is bounded here: at most
+    :data:`MAX_NOTEBOOK_CONTAINERS` JSON lists and objects (48 MB of ``[[], [], ...]`` in
+    a cell's metadata took 2.3 GB and 18 s to read), and no schema validation (900,000
+    outputs took 28 s to validate; the grader reads only the cells' type and source).
+    """
     import nbformat
 
     if len(data) > MAX_NOTEBOOK_BYTES:
         raise ValueError(f"the file is larger than {MAX_NOTEBOOK_BYTES // 1_000_000} MB")
-    nb = nbformat.reads(data.decode("utf-8", errors="replace"), as_version=4)
+    if json_containers(data, MAX_NOTEBOOK_CONTAINERS) > MAX_NOTEBOOK_CONTAINERS:
+        raise ValueError(f"it has more than {MAX_NOTEBOOK_CONTAINERS:,} JSON lists and "
+                         "objects (cells, outputs, metadata)")
+    nb = nbformat.convert(nbformat.reader.reads(data.decode("utf-8", errors="replace")), 4)
     if not isinstance(nb.get("cells"), list):
         raise ValueError("it has no list of cells")
     return nb

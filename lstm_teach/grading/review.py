@@ -304,6 +304,26 @@ HIDING_ATTRIBUTES = {"__dict__", "__globals__", "__builtins__", "__subclasses__"
                      "system", "popen", "execv", "execve", "execvp", "execl", "execlp",
                      "spawnv", "spawnl", "posix_spawn", "attrgetter", "methodcaller",
                      "ctypeslib", "ProcessPoolExecutor", "read_array"}
+#: The kernel's own execution engine, IPython's shell, runs strings as cells:
+#: ``IPython.get_ipython().run_cell("from lstm_teach.core.iir import *")`` earned full
+#: marks with no flag. ``exit._ip`` and ``quit._ip`` are the shell too.
+SHELL_ATTRIBUTES = {"get_ipython", "_ip", "InteractiveShell", "run_cell", "run_cell_async",
+                    "run_line_magic", "run_cell_magic", "run_code", "run_ast_nodes", "ex", "ev",
+                    "safe_execfile", "safe_execfile_ipy", "safe_run_module", "user_ns",
+                    "user_global_ns", "input_transformers_post", "input_transformers_cleanup",
+                    "input_transformer_manager", "ast_transformers"}
+HIDING_ATTRIBUTES |= SHELL_ATTRIBUTES
+#: The only part of IPython a notebook may import (the lessons show HTML with it).
+IPYTHON_ALLOWED = "IPython.display"
+
+
+def _imports_the_shell(node) -> bool:
+    """``import IPython`` and its modules, except :data:`IPYTHON_ALLOWED` imported as a name."""
+    if isinstance(node, ast.Import):
+        return any(a.name.split(".")[0] == "IPython"
+                   and not (a.name == IPYTHON_ALLOWED and a.asname) for a in node.names)
+    module = node.module or ""
+    return module.split(".")[0] == "IPython" and module != IPYTHON_ALLOWED
 
 
 #: The grader's inputs are fixed and can be read in the package, so the answers to them
@@ -330,10 +350,11 @@ def _hiding_lines(tree: ast.Module) -> list[int]:
         lines.append(strings[0].lineno)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            if any(a.name.split(".")[0] in HIDING_MODULES for a in node.names):
+            if (any(a.name.split(".")[0] in HIDING_MODULES for a in node.names)
+                    or _imports_the_shell(node)):
                 lines.append(node.lineno)
         elif isinstance(node, ast.ImportFrom):
-            if ((node.module or "").split(".")[0] in HIDING_MODULES
+            if ((node.module or "").split(".")[0] in HIDING_MODULES or _imports_the_shell(node)
                     or any(a.name in HIDING_ATTRIBUTES | HIDING_BUILTINS for a in node.names)):
                 lines.append(node.lineno)
         elif isinstance(node, ast.Name):

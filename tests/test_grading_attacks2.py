@@ -1,0 +1,234 @@
+"""A second round of attacks on the grader: the channel, the sandbox's own files, the notebook
+JSON and the kernel's execution engine. Each was a hole until the fix its test names.
+
+Every attack runs for real: graded with :func:`grade_notebook` / :func:`grade_class`, or in
+a real sandbox through :class:`Session`, or fed to the grader's own reading code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from lstm_teach.grading import channel, review, sandbox
+from lstm_teach.grading.channel import ChannelError, decode, receive
+from lstm_teach.grading.classroom import grade_class
+from lstm_teach.grading.grader import _read_notebook, grade_notebook
+from lstm_teach.grading.sandbox import Limits
+from lstm_teach.grading.session import Session
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+HAVE_BWRAP = sandbox.find_bwrap() is not None
+needs_bwrap = pytest.mark.skipif(
+    not HAVE_BWRAP, reason=f"{sandbox.unconfined_reason()}: the confinement tests need a "
+    "working bubblewrap (apt-get install bubblewrap)")
+SET = "01_iir_filter"
+NAMES = ("iir_filter", "impulse_response", "classify_stability")
+EMPTY_NOTEBOOK = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+SMALL = Limits(scratch_bytes=32 * 2**20)
+
+
+def notebook(kind: str, *extra: str):
+    nb = nbformat.read(REPO_ROOT / kind / f"{SET}.ipynb", as_version=4)
+    nb.cells += [nbformat.v4.new_code_cell(source) for source in extra]
+    return nb
+
+
+def write(path: Path, nb) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def _in_thread(target, limit_s: float):
+    """Run ``target()`` in a daemon thread; its result, or None if it is still running."""
+    box = {}
+    worker = threading.Thread(target=lambda: box.setdefault("value", target()), daemon=True)
+    worker.start()
+    worker.join(limit_s)
+    return None if worker.is_alive() else box["value"]
+
+
+# --------------------------------------------------------------------------- hanging the class
+
+
+#: After this cell the runner never reads its pipe again (a signal handler that sleeps
+#: would do the same); the pipe fills, and the grader's next write of more than the
+#: pipe's 64 KiB (a long cell, or big arguments) used to block forever.
+STOP_READING = "import os, time\nos.read = lambda fd, n: time.sleep(10**6)\n"
+LONG_CELL = "# padding\n" * 10_000
+
+
+def test_a_sandbox_that_stops_reading_cannot_hang_the_class(tmp_path):
+    """Fixed in channel.send / Session._request: the grader's writes have a deadline."""
+    mallory = write(tmp_path / f"mallory_{SET}.ipynb",
+                    notebook("solutions", STOP_READING, LONG_CELL))
+    bob = write(tmp_path / f"bob_{SET}.ipynb", notebook("solutions"))
+    reports = _in_thread(lambda: grade_class([mallory, bob], jobs=2, timeout_cell=5.0,
+                                             timeout_notebook=60.0), 150)
+    assert reports is not None, "the grader hung on a write to a sandbox that stopped reading"
+    assert reports[0]["status"] == "timeout", reports[0]
+    assert "did not answer within 10 s" in reports[0]["reason"]
+    assert reports[0]["elapsed_s"] < 60
+    assert reports[1]["score"] == 5, reports[1]
+
+
+# --------------------------------------------------------------------------- the sandbox's files
+
+
+PROBE_FILES = """
+import errno, os
+
+def fill(path, mib):
+    written = 0
+    try:
+        with open(path, "wb") as fh:
+            for _ in range(mib):
+                fh.write(b"x" * 2**20)
+                written += 1
+    except OSError as exc:
+        return [written, errno.errorcode.get(exc.errno, str(exc.errno))]
+    return [written, None]
+
+def stderr_of_pid_1():
+    fd = os.open("/proc/1/fd/2", os.O_WRONLY | os.O_NONBLOCK)
+    written = 0
+    try:
+        while written < 8 * 2**20:
+            written += os.write(fd, b"x" * 65536)
+    except OSError:
+        pass
+    return written
+
+def probe():
+    return {"/": fill("/junk", 4), "/dev": fill("/dev/junk", 4),
+            "/dev/shm": fill("/dev/shm/junk", 100), "/tmp": fill("/tmp/junk", 4),
+            "stderr": stderr_of_pid_1()}
+"""
+
+
+@needs_bwrap
+def test_the_sandbox_root_and_dev_are_read_only_and_dev_shm_is_sized():
+    """bwrap's root and /dev are tmpfs of no size: 4 GiB went into them unchecked.
+
+    Fixed in sandbox.sealing_args. And bwrap's first process held the grader's stderr
+    file: 256 MiB (the file-size limit) reached the grader's disk through /proc/1/fd/2.
+    Fixed in sandbox.launch (a pipe, read only when the runner fails to start).
+    """
+    session = Session(EMPTY_NOTEBOOK, SMALL)
+    try:
+        assert session.run_cell(PROBE_FILES, 30)["error"] is None
+        out = session.call("probe", (), {}, 60)
+        on_disk = [p for p in session.workdir.rglob("*") if p.is_file()]
+    finally:
+        session.close()
+    assert out["/"] == [0, "EROFS"], out
+    assert out["/dev"] == [0, "EROFS"], out
+    assert out["/tmp"] == [4, None], "the scratch space still works"
+    shm_mib, why = out["/dev/shm"]
+    assert 24 <= shm_mib <= 32 and why == "ENOSPC", out  # min(64 MiB, scratch_bytes)
+    assert out["stderr"] <= 2**20, "a pipe of at most 1 MiB, not a file on the grader's disk"
+    assert [p.name for p in on_disk] == ["submission.ipynb"]
+
+
+# --------------------------------------------------------------------------- the notebook JSON
+
+
+def test_a_notebook_of_millions_of_json_values_is_refused_cheaply(tmp_path):
+    """48 MB of ``[[], [], ...]`` in a cell's metadata took 2.3 GB and 18 s to read.
+
+    The grader reads a notebook in its own process before any limit applies. Fixed in
+    grader._read_notebook (a bound on lists and objects, and no schema validation).
+    """
+    nb = {"cells": [{"cell_type": "markdown", "source": "", "metadata": {"pad": [[]] * 16_000_000}}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / f"mallory_{SET}.ipynb"
+    path.write_text(json.dumps(nb, separators=(",", ":")))
+    start = time.monotonic()
+    report = grade_notebook(path, 30.0, 120.0)
+    assert time.monotonic() - start < 8.0
+    assert report["status"] == "invalid notebook"
+    assert "JSON lists and objects" in report["reason"]
+
+
+def test_brackets_inside_strings_do_not_count_against_a_notebook():
+    nb = notebook("solutions")
+    nb.cells.append(nbformat.v4.new_markdown_cell("[{" * 300_000 + '\\"' + "[" * 10))
+    read = _read_notebook(nbformat.writes(nb).encode())
+    assert read.cells[-1].source.startswith("[{[{")
+    assert len(review.code_cells(read)) == len(review.code_cells(notebook("solutions")))
+
+
+def _pipe_with(data: bytes) -> int:
+    read_fd, write_fd = os.pipe()
+    threading.Thread(target=lambda: (os.write(write_fd, data), os.close(write_fd)),
+                     daemon=True).start()
+    return read_fd
+
+
+def test_a_reply_of_millions_of_containers_is_refused_before_it_is_parsed():
+    """16 MB of ``[{}, {}, ...]`` made 420 MB in the grader before decode() counted values."""
+    body = b'{"op":"result","value":{"L":[' + b",".join([b"{}"] * 5_000_000) + b"]}}"
+    with pytest.raises(ChannelError, match="lists and objects"):
+        receive(_pipe_with(struct.pack(">Q", len(body)) + body), timeout=30)
+    # a legitimate reply of many values still crosses
+    arrays = [np.full(2, float(i)) for i in range(60_000)]
+    frame = channel.dumps({"op": "result", "value": channel.encode(arrays)})
+    back = decode(receive(_pipe_with(frame), timeout=30)["value"])
+    assert len(back) == 60_000 and back[-1][0] == 59_999.0
+
+
+def test_opaque_type_names_are_not_shared_between_replies():
+    """A cache shared by the grader let one submission fill it with 1,000 made-up names:
+    every later submission's feedback then said "got Opaque" instead of its own type."""
+    flood = {"L": [{"X": {"type": f"Junk{i}", "repr": "?"}} for i in range(2_000)]}
+    assert type(decode(flood)[-1]).__name__ == "Opaque", "one reply gets at most 100 names"
+    later = decode({"X": {"type": "Liar", "repr": "<Liar>"}})
+    assert type(later).__name__ == "Liar"
+
+
+# --------------------------------------------------------------------------- the kernel's engine
+
+
+_IMPORT = "from lstm_teach.core.iir import iir_filter, impulse_response, classify_stability"
+SHELL_EXEC = {
+    "IPython.get_ipython()": f"import IPython\nIPython.get_ipython().run_cell({_IMPORT!r})\n",
+    "exit._ip": f"exit._ip.run_cell({_IMPORT!r})\n",
+}
+
+
+@pytest.mark.parametrize("disguise", sorted(SHELL_EXEC))
+def test_running_a_cell_through_the_ipython_shell_needs_review(tmp_path, disguise):
+    """The kernel's own shell runs strings as cells: full marks, no flag (fixed in review)."""
+    path = write(tmp_path / f"mallory_{SET}.ipynb", notebook("exercises", SHELL_EXEC[disguise]))
+    report = grade_notebook(path, 30.0, 120.0)
+    rows = {row["name"]: row for row in report["exercises"]}
+    assert [rows[n].get("points_if_accepted", rows[n]["points"]) for n in NAMES] == [2, 1, 2], \
+        f"the disguise did not work, so the test proves nothing: {rows}"
+    assert report["score"] == 0 and {r["status"] for r in rows.values()} == {"needs review"}
+
+
+def test_the_shell_is_flagged_however_it_is_reached_and_ipython_display_is_not():
+    def flags(source):
+        return review.reaching_into_the_grader(
+            {"cells": [{"cell_type": "code", "source": source}]})
+
+    for source in ("from IPython.core.interactiveshell import InteractiveShell\n"
+                   "InteractiveShell.instance().ex('x = 1')",
+                   "from IPython import get_ipython",
+                   "import IPython.display\nIPython.display.display(1)",
+                   "quit._ip.user_ns['iir_filter'] = None",
+                   "import IPython.core.getipython as g"):
+        assert flags(source), source
+    for source in ("from IPython.display import display, HTML\ndisplay(HTML('<b>x</b>'))",
+                   "import IPython.display as ipd\nipd.display(1)"):
+        assert flags(source) == [], source
+
