@@ -232,3 +232,30 @@ def test_the_shell_is_flagged_however_it_is_reached_and_ipython_display_is_not()
                    "import IPython.display as ipd\nipd.display(1)"):
         assert flags(source) == [], source
 
+
+
+# --------------------------------------------------------------------------- the grader's CPU
+
+
+def test_a_check_called_in_many_cells_is_graded_a_bounded_number_of_times(tmp_path, monkeypatch):
+    """Each grading runs the check in the grader's process, outside every limit.
+
+    ``check("train_latch", f)`` on parameters with H = 1,700 (bool arrays: 12 MB on the
+    channel) costs the grader 4 s of CPU; a notebook could ask for it after each of 150
+    cells. Fixed in grader._Grading.grade (MAX_CHECKPOINT_GRADINGS).
+    """
+    from lstm_teach.grading import checks, grader
+
+    calls = []
+    evaluate = checks.evaluate
+    monkeypatch.setattr(checks, "evaluate",
+                        lambda exercise, fn, **kw: calls.append(exercise.name)
+                        or evaluate(exercise, fn, **kw))
+    wrong = "def iir_filter(x, w, b):\n    return x\n"
+    again = 'check("iir_filter", iir_filter)\n'
+    path = write(tmp_path / f"mallory_{SET}.ipynb", notebook("exercises", wrong, *[again] * 100))
+    report = grade_notebook(path, 30.0, 120.0)
+    assert report["status"] == "ok" and report["score"] == 0
+    assert calls.count("iir_filter") == grader.MAX_CHECKPOINT_GRADINGS + 1, calls.count(
+        "iir_filter")
+    assert {row["name"]: row["status"] for row in report["exercises"]}["iir_filter"] == "failed"
