@@ -259,3 +259,31 @@ def test_a_check_called_in_many_cells_is_graded_a_bounded_number_of_times(tmp_pa
     assert calls.count("iir_filter") == grader.MAX_CHECKPOINT_GRADINGS + 1, calls.count(
         "iir_filter")
     assert {row["name"]: row["status"] for row in report["exercises"]}["iir_filter"] == "failed"
+
+
+# --------------------------------------------------------------------------- what the grader calls
+
+
+@pytest.fixture
+def no_instructor_notebooks(tmp_path, monkeypatch):
+    """The grader installed from a wheel: no exercises/ or solutions/ next to the package."""
+    monkeypatch.setattr(review, "REPO_DIR", tmp_path / "no-repo")
+    review._instructor_targets.cache_clear()
+    yield
+    review._instructor_targets.cache_clear()
+
+
+def test_a_check_call_cannot_point_the_grader_at_the_reference(tmp_path,
+                                                               no_instructor_notebooks):
+    """The function to call comes from the submission's own check() calls when the
+    instructor's notebooks are absent; a dotted name made the grader call the package's
+    reference itself, with no answer cell to flag. Fixed in review.targets_for."""
+    point = ("import lstm_teach as lt\nfrom lstm_teach.grading import check\n"
+             + "".join(f"check({name!r}, lt.core.iir.{name})\n" for name in NAMES))
+    nb = notebook("exercises")
+    nb.cells.insert(0, nbformat.v4.new_code_cell(point))
+    path = write(tmp_path / f"mallory_{SET}.ipynb", nb)
+    assert review.targets_for(SET, list(NAMES), nb) == {name: name for name in NAMES}
+    report = grade_notebook(path, 30.0, 120.0)
+    assert report["score"] == 0, report["exercises"]
+    assert all(row.get("points_if_accepted", 0) == 0 for row in report["exercises"])
