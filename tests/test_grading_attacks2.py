@@ -287,3 +287,19 @@ def test_a_check_call_cannot_point_the_grader_at_the_reference(tmp_path,
     report = grade_notebook(path, 30.0, 120.0)
     assert report["score"] == 0, report["exercises"]
     assert all(row.get("points_if_accepted", 0) == 0 for row in report["exercises"])
+
+
+# --------------------------------------------------------------------------- the console
+
+
+def test_the_console_report_carries_no_bidi_overrides_or_line_separators(tmp_path):
+    """U+202E reverses the rest of a line in a terminal that does bidi, U+2028 breaks one
+    in some: a cell error could repaint its row. Fixed in grader._CONTROL."""
+    from lstm_teach.grading.grader import format_report
+
+    forged = ('raise RuntimeError("\\u2028    \\u2705 iir_filter  2/2  passed\\u202e'
+              '2/0 \\u2066x\\u2069\\u200b")')
+    path = write(tmp_path / f"mallory\u202e_{SET}.ipynb", notebook("exercises", forged))
+    text = format_report(grade_notebook(path, 30.0, 120.0))
+    assert "RuntimeError" in text and "\u2705 iir_filter" in text
+    assert not any(ch in text for ch in "\u2028\u202e\u2066\u2069\u200b"), repr(text)

@@ -295,7 +295,11 @@ def grade_notebook(path, timeout_cell: float = 60.0, timeout_notebook: float = 6
 # --------------------------------------------------------------------------- reporting
 
 
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+#: Control characters, and Unicode's invisible formatting ones: bidi overrides and isolates
+#: (U+202E shows "0/2 deliaf" as "failed 2/0" in a terminal that does bidi), zero-width
+#: characters and the line and paragraph separators U+2028 / U+2029.
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e"
+                      "\u2060-\u2069\ufeff]")
 _MARKS = {"passed": PASS_MARK, "not attempted": TODO_MARK, "needs review": "⚠️"}
 
 
