@@ -303,3 +303,28 @@ def test_the_console_report_carries_no_bidi_overrides_or_line_separators(tmp_pat
     text = format_report(grade_notebook(path, 30.0, 120.0))
     assert "RuntimeError" in text and "\u2705 iir_filter" in text
     assert not any(ch in text for ch in "\u2028\u202e\u2066\u2069\u200b"), repr(text)
+
+
+# --------------------------------------------------------------------------- bindings the review missed
+
+
+#: Each binds the exercise's name to the reference without a ``def`` or an ``=``.
+BINDINGS = {
+    "a star import in its own cell": "from lstm_teach.core.iir import *",
+    "a class whose __new__ answers": "import lstm_teach as lt\n" + "".join(
+        f"class {name}:\n    def __new__(cls, *args):\n"
+        f"        return lt.core.iir.{name}(*args)\n" for name in NAMES),
+    "a match capture": "import lstm_teach as lt\n" + "".join(
+        f"match lt.core.iir.{name}:\n    case {name}:\n        pass\n" for name in NAMES),
+}
+
+
+@pytest.mark.parametrize("binding", sorted(BINDINGS))
+def test_every_way_of_binding_the_answer_is_reviewed(tmp_path, binding):
+    """Full marks, no flag: the review only knew def, assignment and named imports."""
+    path = write(tmp_path / f"mallory_{SET}.ipynb", notebook("exercises", BINDINGS[binding]))
+    report = grade_notebook(path, 30.0, 120.0)
+    rows = {row["name"]: row for row in report["exercises"]}
+    assert [rows[n].get("points_if_accepted", rows[n]["points"]) for n in NAMES] == [2, 1, 2], \
+        f"the binding did not work, so the test proves nothing: {rows}"
+    assert report["score"] == 0 and {r["status"] for r in rows.values()} == {"needs review"}

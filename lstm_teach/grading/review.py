@@ -185,13 +185,29 @@ def _package_aliases(trees: list[ast.Module]) -> set[str]:
 
 
 def _defines(tree: ast.Module, name: str) -> bool:
+    """Whether the cell binds ``name``: the cells whose lines may not lean on the reference.
+
+    Every way of binding counts, not only ``def`` and ``=``: a class whose ``__new__``
+    returns the reference's result, a ``match`` capture, and a star import from the
+    package (which binds every name it exports) each earned full marks with no flag.
+    """
     for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+        if (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                and node.name == name):
             return True
         if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store):
             return True
+        if isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name == name:
+            return True
+        if isinstance(node, ast.MatchMapping) and node.rest == name:
+            return True
+        if isinstance(node, ast.ExceptHandler) and node.name == name:
+            return True
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             if any((a.asname or a.name.split(".")[0]) == name for a in node.names):
+                return True
+            if (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lstm_teach")
+                    and any(a.name == "*" for a in node.names)):
                 return True
     return False
 
