@@ -212,6 +212,16 @@ def _defines(tree: ast.Module, name: str) -> bool:
     return False
 
 
+def _mentions(node, names: set[str]) -> bool:
+    """Whether any name in ``names`` appears in the expression ``node``.
+
+    Not only at the root of a dotted chain: ``[lt.core.iir][0].iir_filter`` and
+    ``(lt.core.iir if 1 else None).iir_filter`` reach the reference through a
+    subscript or an expression, and earned full marks with no flag.
+    """
+    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
+
+
 def _suspicious_lines(tree: ast.Module, reference_names: set[str], aliases: set[str]) -> list[int]:
     """Line numbers that bring the package's reference for ``reference_names`` into the answer."""
     lines = []
@@ -230,8 +240,7 @@ def _suspicious_lines(tree: ast.Module, reference_names: set[str], aliases: set[
                 if alias.name.startswith("lstm_teach.grading."):
                     lines.append(node.lineno)
         elif isinstance(node, ast.Attribute) and node.attr in reference_names:
-            root = _dotted(node)
-            if root and root.split(".")[0] in aliases:
+            if _mentions(node.value, aliases):
                 lines.append(node.lineno)
         elif isinstance(node, ast.Call) and _dotted(node.func) in ("getattr", "__import__",
                                                                   "importlib.import_module"):
@@ -260,7 +269,7 @@ def _reference_handles(trees: list[ast.Module], reference_names: set[str],
             value_nodes = list(ast.walk(node.value))
             takes = any(isinstance(n, ast.Name) and n.id in handles for n in value_nodes) or any(
                 isinstance(n, ast.Attribute) and n.attr in reference_names
-                and (_dotted(n) or ".").split(".")[0] in aliases for n in value_nodes)
+                and _mentions(n.value, aliases) for n in value_nodes)
             if takes:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 handles |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
