@@ -334,3 +334,35 @@ def test_every_way_of_binding_the_answer_is_reviewed(tmp_path, binding):
     assert [rows[n].get("points_if_accepted", rows[n]["points"]) for n in NAMES] == [2, 1, 2], \
         f"the binding did not work, so the test proves nothing: {rows}"
     assert report["score"] == 0 and {r["status"] for r in rows.values()} == {"needs review"}
+
+
+def test_a_lone_surrogate_or_a_file_name_that_is_not_utf8_cannot_sink_the_class(
+        tmp_path, capsys):
+    """Printing or writing either raised UnicodeEncodeError mid-class: no report was
+    written for anyone. Fixed in grader.encodable (console, JSON) and the CSV writer."""
+    import argparse
+    import csv
+
+    from lstm_teach.grading.classroom import cli_grade
+
+    folder = tmp_path / "class"
+    write(folder / f"mallory_{SET}.ipynb",
+          notebook("exercises", 'raise RuntimeError("\\ud800 boom")'))
+    write(folder / f"bob_{SET}.ipynb", notebook("solutions"))
+    odd = os.fsencode(folder) + f"/eve\xff_{SET}.ipynb".encode("latin-1")  # not UTF-8
+    with open(odd, "wb") as fh:
+        fh.write(nbformat.writes(notebook("solutions")).encode())
+    out = {name: tmp_path / name for name in ("r.json", "c.csv", "c.json")}
+    args = argparse.Namespace(notebooks=[str(folder)], json=str(out["r.json"]), set=None,
+                              jobs=1, class_csv=str(out["c.csv"]),
+                              class_json=str(out["c.json"]), memory_gib=4.0,
+                              max_processes=64, timeout_cell=30.0, timeout_notebook=120.0,
+                              cpus=1.0)
+    assert cli_grade(args) == 0
+    printed = capsys.readouterr().out
+    assert "RuntimeError: \ufffd boom" in printed or "RuntimeError: ? boom" in printed
+    reports = json.loads(out["r.json"].read_text(encoding="utf-8"))
+    assert sorted(r["score"] for r in reports) == [0, 5, 5]
+    with open(out["c.csv"], newline="", encoding="utf-8") as fh:
+        assert len(list(csv.DictReader(fh))) == 9
+    assert len(json.loads(out["c.json"].read_text(encoding="utf-8"))) == 9

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -172,7 +171,7 @@ def _inert(value):
 
 
 def write_summary_csv(path: Path, rows: list[dict]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
+    with open(path, "w", newline="", encoding="utf-8", errors="replace") as fh:
         writer = csv.DictWriter(fh, fieldnames=SUMMARY_FIELDS)
         writer.writeheader()
         writer.writerows({key: _inert(value) for key, value in row.items()} for row in rows)
@@ -254,8 +253,7 @@ def cli_grade(args) -> int:
         if getattr(args, "class_csv", None):
             write_summary_csv(Path(args.class_csv), rows)
         if getattr(args, "class_json", None):
-            Path(args.class_json).write_text(json.dumps(rows, indent=2, ensure_ascii=False)
-                                             + "\n", encoding="utf-8")
+            Path(args.class_json).write_text(dumps(rows), encoding="utf-8")
     except OSError as exc:
         print(f"lstm-teach grade: cannot write a report: {exc}", file=sys.stderr)
         return 2

@@ -326,8 +326,18 @@ def format_report(report: dict) -> str:
         lines.append(f"    ... and {len(report['cell_errors']) - 5} more cell error(s)")
     # errors and file names are the submission's text: no terminal escapes, no carriage
     # returns that would overwrite a line on the instructor's console
-    return _CONTROL.sub("\N{REPLACEMENT CHARACTER}", "\n".join(lines))
+    return encodable(_CONTROL.sub("\N{REPLACEMENT CHARACTER}", "\n".join(lines)))
+
+
+def encodable(text: str) -> str:
+    """``text`` with every lone surrogate replaced, so that it can be written as UTF-8.
+
+    A submission's strings arrive as JSON, where ``"\\ud800"`` is a lone surrogate, and
+    a file name that is not UTF-8 reaches Python as one too: printing either raised
+    ``UnicodeEncodeError`` in the middle of the class, and no report was written.
+    """
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def dumps(payload) -> str:
-    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+    return encodable(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
