@@ -129,8 +129,12 @@ class Session:
     def call(self, target: str, args: tuple, kwargs: dict, timeout: float):
         """Call the learner's ``target`` on ``args``; the decoded result (see :meth:`proxy`)."""
         self.calls += 1
+        # the check's numpy error state goes along: a check that asks for no overflow
+        # (np.errstate(over="raise") around the call) passed a naive sigmoid, whose
+        # overflow in the sandbox was only a warning sent to /dev/null
         message = {"op": "call", "target": target, "timeout": timeout,
-                   "args": encode(list(args)), "kwargs": encode(dict(kwargs))}
+                   "args": encode(list(args)), "kwargs": encode(dict(kwargs)),
+                   "errstate": np.geterr()}
         try:
             reply = self._request(message, timeout)
         except SessionDead as exc:
