@@ -387,3 +387,21 @@ def test_a_sigmoid_that_overflows_fails_in_the_grader_as_in_the_notebook(tmp_pat
     report = grade_notebook(write(tmp_path / "mallory_03_gated_cell.ipynb", base), 30.0, 120.0)
     row = {r["name"]: r for r in report["exercises"]}["stable_sigmoid"]
     assert row["status"] == "failed" and "FloatingPointError" in row["message"], row
+
+
+def test_a_file_named_after_a_classmate_cannot_quietly_take_their_gradebook_row(tmp_path):
+    """The student column comes from the file name, which the learner chooses:
+    ``mallory/bob_01_iir_filter.ipynb`` filled a second row for bob, and a gradebook
+    import keeps one of the two. Fixed in classroom._note_student_clashes."""
+    from lstm_teach.grading.classroom import summary_rows
+
+    bob = write(tmp_path / "class" / "bob" / f"{SET}.ipynb", notebook("solutions"))
+    mallory = write(tmp_path / "class" / "mallory" / f"bob_{SET}.ipynb", notebook("exercises"))
+    carol = write(tmp_path / "class" / "carol" / f"{SET}.ipynb", notebook("exercises"))
+    reports = grade_class([bob, mallory, carol], timeout_cell=30.0, timeout_notebook=120.0)
+    rows = summary_rows(reports)
+    assert {row["student"] for row in rows} == {"bob", "carol"}, "the name is taken..."
+    flagged = {(row["notebook"], row["needs_review"]) for row in rows}
+    assert flagged == {(str(bob), True), (str(mallory), True), (str(carol), False)}, \
+        "...but both of bob's rows need review"
+    assert any(str(mallory) in note for note in reports[0]["notes"])

@@ -24,6 +24,8 @@
   the folder name when the file is named after the set alone
   (``alice/03_gated_cell.ipynb`` -> ``alice``). A CSV cell that a spreadsheet
   would run as a formula (``=``, ``+``, ``-``, ``@`` first) gets a leading ``'``.
+  Two submissions of one set that give the same student name are both marked
+  ``needs_review`` (the learner chooses the file name).
 
 Exit status: 0 whenever grading happened, whatever the submissions did; 2 for
 usage errors (a missing path, an unknown set, a bad limit, an unwritable
@@ -142,7 +144,30 @@ def grade_class(paths: list[Path], *, exercise_set: str | None = None, jobs: int
         if twins and earned:
             report.setdefault("notes", []).append(
                 "byte for byte the same file as " + ", ".join(twins[:5]))
+    _note_student_clashes(reports)
     return reports
+
+
+def _note_student_clashes(reports: list[dict]) -> None:
+    """Mark submissions of one set that give the same student name (see :func:`summary_rows`).
+
+    The student comes from the file name, which the learner chooses: handed in as
+    ``mallory/bob_01_iir_filter.ipynb``, a notebook filled a second gradebook row for bob,
+    and an import keeps one of the two. Both are marked for review instead.
+    """
+    by_student: dict[tuple[str, str | None], list[str]] = {}
+    for report in reports:
+        key = (student_name(Path(report["notebook"]), report.get("exercise_set")),
+               report.get("exercise_set"))
+        by_student.setdefault(key, []).append(report["notebook"])
+    for report in reports:
+        student = student_name(Path(report["notebook"]), report.get("exercise_set"))
+        others = [p for p in by_student[(student, report.get("exercise_set"))]
+                  if p != report["notebook"]]
+        if others:
+            report["student_clash"] = (f"the student name {student!r} is also given by "
+                                       + ", ".join(others[:5]))
+            report.setdefault("notes", []).append(report["student_clash"])
 
 
 def summary_rows(reports: list[dict]) -> list[dict]:
@@ -157,8 +182,10 @@ def summary_rows(reports: list[dict]) -> list[dict]:
                 "student": student, "notebook": report["notebook"],
                 "exercise_set": report.get("exercise_set") or "", "exercise": ex["name"],
                 "points": ex["points"], "max_points": ex["max_points"], "status": ex["status"],
-                "notebook_status": report["status"], "needs_review": bool(ex.get("review")),
-                "review": ex.get("review") or "", "confined": report.get("confined"),
+                "notebook_status": report["status"],
+                "needs_review": bool(ex.get("review") or report.get("student_clash")),
+                "review": ex.get("review") or report.get("student_clash") or "",
+                "confined": report.get("confined"),
             })
     return rows
 
@@ -238,8 +265,8 @@ def cli_grade(args) -> int:
             print(f"lstm-teach grade: WARNING: {report['notebook']} changed during grading",
                   file=sys.stderr)
         for note in report.get("notes", []):
-            if note.startswith("byte for byte"):
-                print(f"lstm-teach grade: WARNING: {report['notebook']} is {note}",
+            if note.startswith(("byte for byte", "the student name")):
+                print(f"lstm-teach grade: WARNING: {report['notebook']}: {note}",
                       file=sys.stderr)
     if len(reports) > 1:
         total = sum(r["score"] for r in reports)
