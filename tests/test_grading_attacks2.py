@@ -321,6 +321,9 @@ BINDINGS = {
     "the module reached through an expression": "import lstm_teach as lt\n" + "".join(
         f"def {name}(*args):\n    return (lt.core.iir if args else None).{name}(*args)\n"
         for name in NAMES),
+    "the module as a default argument": "import lstm_teach as lt\n" + "".join(
+        f"def {name}(*args, module=lt.core.iir):\n    return module.{name}(*args)\n"
+        for name in NAMES),
 }
 
 

@@ -240,7 +240,9 @@ def _suspicious_lines(tree: ast.Module, reference_names: set[str], aliases: set[
                 if alias.name.startswith("lstm_teach.grading."):
                     lines.append(node.lineno)
         elif isinstance(node, ast.Attribute) and node.attr in reference_names:
-            if _mentions(node.value, aliases):
+            # on anything but `self`: `def iir_filter(x, w, b, m=lt.core.iir)` then
+            # `m.iir_filter(...)` reached the reference through a parameter
+            if _mentions(node.value, aliases) or _dotted(node.value) != "self":
                 lines.append(node.lineno)
         elif isinstance(node, ast.Call) and _dotted(node.func) in ("getattr", "__import__",
                                                                   "importlib.import_module"):
