@@ -292,51 +292,22 @@ def test_a_check_call_cannot_point_the_grader_at_the_reference(tmp_path,
 # --------------------------------------------------------------------------- the console
 
 
-def test_the_console_report_carries_no_bidi_overrides_or_line_separators(tmp_path):
-    """U+202E reverses the rest of a line in a terminal that does bidi, U+2028 breaks one
-    in some: a cell error could repaint its row. Fixed in grader._CONTROL."""
+def test_the_console_report_carries_no_newlines_bidi_overrides_or_line_separators(tmp_path):
+    """A newline in a cell error or a file name printed a forged row of its own; U+202E
+    reverses the rest of a line in a terminal that does bidi, U+2028 breaks one in some.
+    Fixed in grader.format_report / console_line (each line is cleaned on its own)."""
     from lstm_teach.grading.grader import format_report
 
-    forged = ('raise RuntimeError("\\u2028    \\u2705 iir_filter  2/2  passed\\u202e'
-              '2/0 \\u2066x\\u2069\\u200b")')
-    path = write(tmp_path / f"mallory\u202e_{SET}.ipynb", notebook("exercises", forged))
+    forged = ('raise RuntimeError("x\\n    \u2705 forged  2/2  passed\u2028 \u2705 forged'
+              '\u202e 2/0 \u2066x\u2069\u200b")')
+    path = write(tmp_path / f"mallory\n    \u2705 forged\u202e_{SET}.ipynb",
+                 notebook("exercises", forged))
     text = format_report(grade_notebook(path, 30.0, 120.0))
-    assert "RuntimeError" in text and "\u2705 iir_filter" in text
+    assert "RuntimeError" in text and "\u2705 forged" in text
+    assert all(not line.lstrip().startswith("\u2705 forged") for line in text.splitlines()), \
+        text
+    assert len(text.splitlines()) == 1 + len(NAMES) + 1, text  # head, rows, one cell error
     assert not any(ch in text for ch in "\u2028\u202e\u2066\u2069\u200b"), repr(text)
-
-
-# --------------------------------------------------------------------------- bindings the review missed
-
-
-#: Each binds the exercise's name to the reference without a ``def`` or an ``=``.
-BINDINGS = {
-    "a star import in its own cell": "from lstm_teach.core.iir import *",
-    "a class whose __new__ answers": "import lstm_teach as lt\n" + "".join(
-        f"class {name}:\n    def __new__(cls, *args):\n"
-        f"        return lt.core.iir.{name}(*args)\n" for name in NAMES),
-    "a match capture": "import lstm_teach as lt\n" + "".join(
-        f"match lt.core.iir.{name}:\n    case {name}:\n        pass\n" for name in NAMES),
-    "the module reached through a subscript": "import lstm_teach as lt\n_refs = [lt.core.iir]\n"
-    + "".join(f"def {name}(*args):\n    return _refs[0].{name}(*args)\n" for name in NAMES),
-    "the module reached through an expression": "import lstm_teach as lt\n" + "".join(
-        f"def {name}(*args):\n    return (lt.core.iir if args else None).{name}(*args)\n"
-        for name in NAMES),
-    "the module as a default argument": "import lstm_teach as lt\n" + "".join(
-        f"def {name}(*args, module=lt.core.iir):\n    return module.{name}(*args)\n"
-        for name in NAMES),
-}
-
-
-@pytest.mark.parametrize("binding", sorted(BINDINGS))
-def test_every_way_of_binding_the_answer_is_reviewed(tmp_path, binding):
-    """Full marks, no flag: the review knew def, assignment and named imports, and a
-    reference only at the root of a dotted name. Fixed in review._defines / _mentions."""
-    path = write(tmp_path / f"mallory_{SET}.ipynb", notebook("exercises", BINDINGS[binding]))
-    report = grade_notebook(path, 30.0, 120.0)
-    rows = {row["name"]: row for row in report["exercises"]}
-    assert [rows[n].get("points_if_accepted", rows[n]["points"]) for n in NAMES] == [2, 1, 2], \
-        f"the binding did not work, so the test proves nothing: {rows}"
-    assert report["score"] == 0 and {r["status"] for r in rows.values()} == {"needs review"}
 
 
 def test_a_lone_surrogate_or_a_file_name_that_is_not_utf8_cannot_sink_the_class(

@@ -43,6 +43,7 @@ from pathlib import Path
 
 from . import checks
 from .grader import (
+    console_line,
     dumps,
     empty_report,
     format_report,
@@ -262,11 +263,11 @@ def cli_grade(args) -> int:
             show(report)
     for report in reports:
         if report.get("sha256") and not report.get("original_unchanged", True):
-            print(f"lstm-teach grade: WARNING: {report['notebook']} changed during grading",
-                  file=sys.stderr)
+            print(console_line(f"lstm-teach grade: WARNING: {report['notebook']} changed "
+                               "during grading"), file=sys.stderr)
         for note in report.get("notes", []):
             if note.startswith(("byte for byte", "the student name")):
-                print(f"lstm-teach grade: WARNING: {report['notebook']}: {note}",
+                print(console_line(f"lstm-teach grade: WARNING: {report['notebook']}: {note}"),
                       file=sys.stderr)
     if len(reports) > 1:
         total = sum(r["score"] for r in reports)

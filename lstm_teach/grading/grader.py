@@ -295,10 +295,11 @@ def grade_notebook(path, timeout_cell: float = 60.0, timeout_notebook: float = 6
 # --------------------------------------------------------------------------- reporting
 
 
-#: Control characters, and Unicode's invisible formatting ones: bidi overrides and isolates
-#: (U+202E shows "0/2 deliaf" as "failed 2/0" in a terminal that does bidi), zero-width
-#: characters and the line and paragraph separators U+2028 / U+2029.
-_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e"
+#: Control characters (newlines too: each line is cleaned on its own), and Unicode's
+#: invisible formatting ones: bidi overrides and isolates (U+202E reverses the rest of a
+#: line in a terminal that does bidi), zero-width characters and the line and paragraph
+#: separators U+2028 / U+2029.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e"
                       "\u2060-\u2069\ufeff]")
 _MARKS = {"passed": PASS_MARK, "not attempted": TODO_MARK, "needs review": "⚠️"}
 
@@ -325,8 +326,15 @@ def format_report(report: dict) -> str:
     if len(report["cell_errors"]) > 5:
         lines.append(f"    ... and {len(report['cell_errors']) - 5} more cell error(s)")
     # errors and file names are the submission's text: no terminal escapes, no carriage
-    # returns that would overwrite a line on the instructor's console
-    return encodable(_CONTROL.sub("\N{REPLACEMENT CHARACTER}", "\n".join(lines)))
+    # returns that would overwrite a line on the instructor's console, and no newline
+    # inside a line (a cell error or a file name with "\n    ✅ iir_filter  2/2  passed"
+    # printed a row of its own)
+    return "\n".join(console_line(line) for line in lines)
+
+
+def console_line(text: str) -> str:
+    """``text`` (which may hold a submission's words) as one safe line for the console."""
+    return encodable(_CONTROL.sub("\N{REPLACEMENT CHARACTER}", str(text)))
 
 
 def encodable(text: str) -> str:
