@@ -289,6 +289,40 @@ def test_a_check_call_cannot_point_the_grader_at_the_reference(tmp_path,
     assert all(row.get("points_if_accepted", 0) == 0 for row in report["exercises"])
 
 
+# --------------------------------------------------------------------------- bindings the review missed
+
+
+#: Each binds the exercise's name to the reference without a ``def`` or an ``=``.
+BINDINGS = {
+    "a star import in its own cell": "from lstm_teach.core.iir import *",
+    "a class whose __new__ answers": "import lstm_teach as lt\n" + "".join(
+        f"class {name}:\n    def __new__(cls, *args):\n"
+        f"        return lt.core.iir.{name}(*args)\n" for name in NAMES),
+    "a match capture": "import lstm_teach as lt\n" + "".join(
+        f"match lt.core.iir.{name}:\n    case {name}:\n        pass\n" for name in NAMES),
+    "the module reached through a subscript": "import lstm_teach as lt\n_refs = [lt.core.iir]\n"
+    + "".join(f"def {name}(*args):\n    return _refs[0].{name}(*args)\n" for name in NAMES),
+    "the module reached through an expression": "import lstm_teach as lt\n" + "".join(
+        f"def {name}(*args):\n    return (lt.core.iir if args else None).{name}(*args)\n"
+        for name in NAMES),
+    "the module as a default argument": "import lstm_teach as lt\n" + "".join(
+        f"def {name}(*args, module=lt.core.iir):\n    return module.{name}(*args)\n"
+        for name in NAMES),
+}
+
+
+@pytest.mark.parametrize("binding", sorted(BINDINGS))
+def test_every_way_of_binding_the_answer_is_reviewed(tmp_path, binding):
+    """Full marks, no flag: the review knew def, assignment and named imports, and a
+    reference only at the root of a dotted name. Fixed in review._defines / _mentions."""
+    path = write(tmp_path / f"mallory_{SET}.ipynb", notebook("exercises", BINDINGS[binding]))
+    report = grade_notebook(path, 30.0, 120.0)
+    rows = {row["name"]: row for row in report["exercises"]}
+    assert [rows[n].get("points_if_accepted", rows[n]["points"]) for n in NAMES] == [2, 1, 2], \
+        f"the binding did not work, so the test proves nothing: {rows}"
+    assert report["score"] == 0 and {r["status"] for r in rows.values()} == {"needs review"}
+
+
 # --------------------------------------------------------------------------- the console
 
 
@@ -363,6 +397,9 @@ def test_a_sigmoid_that_overflows_fails_in_the_grader_as_in_the_notebook(tmp_pat
     assert row["status"] == "failed" and "FloatingPointError" in row["message"], row
 
 
+# --------------------------------------------------------------------------- the class summary
+
+
 def test_a_file_named_after_a_classmate_cannot_quietly_take_their_gradebook_row(tmp_path):
     """The student column comes from the file name, which the learner chooses:
     ``mallory/bob_01_iir_filter.ipynb`` filled a second row for bob, and a gradebook
@@ -379,3 +416,26 @@ def test_a_file_named_after_a_classmate_cannot_quietly_take_their_gradebook_row(
     assert flagged == {(str(bob), True), (str(mallory), True), (str(carol), False)}, \
         "...but both of bob's rows need review"
     assert any(str(mallory) in note for note in reports[0]["notes"])
+
+
+def test_dtype_tricks_nan_payloads_and_lying_shapes_are_judged_as_in_process():
+    """Not holes (kept as regression tests): each decodes to a plain array, or is refused."""
+    import base64
+
+    from lstm_teach.grading.feedback import compare
+
+    def doc(dtype, shape, raw):
+        return {"A": {"dtype": dtype, "shape": shape, "data": base64.b64encode(raw).decode()}}
+
+    x = np.arange(3.0)
+    payload_nan = np.array([0x7FF8DEAD00000001], np.uint64).view(np.float64)
+    assert "contains NaN" in compare("y", decode(doc("<f8", [1], payload_nan.tobytes())),
+                                     np.ones(1))
+    for dtype in (">f8", "<f2", "<f16"):  # equal values, another dtype: a failure in-process too
+        assert "has dtype" in compare("y", decode(doc(dtype, [3], x.astype(dtype).tobytes())), x)
+    assert "numeric array" in compare("y", decode(doc("<c16", [3], x.astype(complex).tobytes())),
+                                      x)
+    with pytest.raises(ValueError):  # the session turns this into "cannot read" feedback
+        decode(doc("<f8", [0, 2**39, 2**39], b""))
+    with pytest.raises(ChannelError, match="does not match"):
+        decode(doc("<f8", [4], x.tobytes()))
