@@ -308,6 +308,11 @@ BINDINGS = {
     "the module as a default argument": "import lstm_teach as lt\n" + "".join(
         f"def {name}(*args, module=lt.core.iir):\n    return module.{name}(*args)\n"
         for name in NAMES),
+    "a helper in another cell that takes the module": (  # two cells
+        "".join(f"def _pick_{name}(module):\n    return module.{name}\n" for name in NAMES),
+        "import lstm_teach as lt\n" + "".join(
+            f"def {name}(*args):\n    return _pick_{name}(lt.core.iir)(*args)\n"
+            for name in NAMES)),
 }
 
 
@@ -315,7 +320,9 @@ BINDINGS = {
 def test_every_way_of_binding_the_answer_is_reviewed(tmp_path, binding):
     """Full marks, no flag: the review knew def, assignment and named imports, and a
     reference only at the root of a dotted name. Fixed in review._defines / _mentions."""
-    path = write(tmp_path / f"mallory_{SET}.ipynb", notebook("exercises", BINDINGS[binding]))
+    cells = BINDINGS[binding]
+    path = write(tmp_path / f"mallory_{SET}.ipynb",
+                 notebook("exercises", *([cells] if isinstance(cells, str) else cells)))
     report = grade_notebook(path, 30.0, 120.0)
     rows = {row["name"]: row for row in report["exercises"]}
     assert [rows[n].get("points_if_accepted", rows[n]["points"]) for n in NAMES] == [2, 1, 2], \

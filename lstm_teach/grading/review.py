@@ -261,18 +261,28 @@ def _reference_handles(trees: list[ast.Module], reference_names: set[str],
     """
     handles = set()
     nodes = [node for tree in trees for node in ast.walk(tree)]
+
+    def takes(expression) -> bool:
+        # the reference by a handle, or the exercise's name as an attribute of anything
+        # but self: `def pick(m): return m.iir_filter` in one cell and
+        # `pick(lt.core.iir)(x, w, b)` in the answer got through
+        return any((isinstance(n, ast.Name) and n.id in handles)
+                   or (isinstance(n, ast.Attribute) and n.attr in reference_names
+                       and (_mentions(n.value, aliases) or _dotted(n.value) != "self"))
+                   for n in ast.walk(expression))
+
     for node in nodes:
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lstm_teach"):
             handles |= {a.asname or a.name for a in node.names if a.name in reference_names}
     for _ in range(3):
         for node in nodes:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                if node.name not in reference_names and any(takes(n) for n in node.body):
+                    handles.add(node.name)
+                continue
             if not isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) or not node.value:
                 continue
-            value_nodes = list(ast.walk(node.value))
-            takes = any(isinstance(n, ast.Name) and n.id in handles for n in value_nodes) or any(
-                isinstance(n, ast.Attribute) and n.attr in reference_names
-                and _mentions(n.value, aliases) for n in value_nodes)
-            if takes:
+            if takes(node.value):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 handles |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
     return handles
