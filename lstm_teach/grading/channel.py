@@ -46,6 +46,10 @@ MAX_DEPTH = 32
 MAX_NODES = 200_000
 MAX_STR = 100_000
 MAX_INT_DIGITS = 400
+#: Lists and objects one frame may hold: a valid document has at most about three per
+#: value (``{"A": {..., "shape": [...]}}``). ``json.loads`` builds them all before
+#: :func:`decode` can count values: 16 MB of ``[{}, {}, ...]`` took 420 MB.
+MAX_FRAME_CONTAINERS = 4 * MAX_NODES + 64
 _ARRAY_KINDS = "biufc"
 _HEADER = struct.Struct(">Q")
 
@@ -126,15 +130,21 @@ class Opaque:
         return self.text
 
 
-_OPAQUE_CLASSES: dict[str, type] = {}
+#: Distinct type names one reply may bring (more are plain :class:`Opaque`).
+MAX_OPAQUE_TYPES = 100
 
 
-def _opaque_class(type_name: str) -> type:
-    """A subclass of :class:`Opaque` named like the learner's type, so feedback can name it."""
+def _opaque_class(type_name: str, classes: dict[str, type]) -> type:
+    """A subclass of :class:`Opaque` named like the learner's type, so feedback can name it.
+
+    ``classes`` belongs to one :func:`decode` call. (A cache shared by the whole grader
+    let one submission fill it with made-up names, so that every later submission's
+    feedback said "got Opaque" instead of its own type.)
+    """
     name = type_name if type_name.isidentifier() else "object"
-    if name not in _OPAQUE_CLASSES and len(_OPAQUE_CLASSES) < 1000:
-        _OPAQUE_CLASSES[name] = type(name, (Opaque,), {})
-    return _OPAQUE_CLASSES.get(name, Opaque)
+    if name not in classes and len(classes) < MAX_OPAQUE_TYPES:
+        classes[name] = type(name, (Opaque,), {})
+    return classes.get(name, Opaque)
 
 
 def _decode_array(spec) -> np.ndarray:
@@ -168,7 +178,7 @@ def _resolve_function(ref: str):
 
 def decode(doc, *, allow_functions: bool = False, _state: list | None = None):
     """Rebuild plain objects from a document; raise :class:`ChannelError` on anything else."""
-    state = [0] if _state is None else _state
+    state = [0, {}] if _state is None else _state  # values seen, opaque classes made
     state[0] += 1
     if state[0] > MAX_NODES:
         raise ChannelError(f"more than {MAX_NODES} values")
@@ -228,7 +238,7 @@ def decode(doc, *, allow_functions: bool = False, _state: list | None = None):
         return _resolve_function(body)
     if tag == "X" and isinstance(body, dict):
         type_name = str(body.get("type", "object"))[:80]
-        return _opaque_class(type_name)(type_name, str(body.get("repr", ""))[:200])
+        return _opaque_class(type_name, state[1])(type_name, str(body.get("repr", ""))[:200])
     raise ChannelError(f"unexpected tag {tag!r}")
 
 
@@ -240,11 +250,34 @@ def dumps(message: dict) -> bytes:
     return _HEADER.pack(len(data)) + data
 
 
-def send(fd: int, message: dict) -> None:
-    """Write one frame to the file descriptor ``fd`` (blocking)."""
+def send(fd: int, message: dict, timeout: float | None = None) -> None:
+    """Write one frame to the file descriptor ``fd``; ``TimeoutError`` after ``timeout`` s.
+
+    With a ``timeout`` the descriptor is made non-blocking: the grader's writes must
+    have a deadline too. A sandbox whose main thread stops reading (a signal handler
+    that sleeps, a patched ``os.read``) leaves the pipe full, and a blocking write of a
+    frame larger than the pipe's buffer (a long cell, big arguments) then waited
+    forever, and the whole class with it.
+    """
     view = memoryview(dumps(message))
+    deadline = None
+    if timeout is not None:
+        deadline = time.monotonic() + timeout
+        os.set_blocking(fd, False)
     while view:
-        written = os.write(fd, view)
+        if deadline is not None:
+            wait = deadline - time.monotonic()
+            if wait <= 0:
+                raise TimeoutError
+            _, ready, _ = select.select([], [fd], [], wait)
+            if not ready:
+                raise TimeoutError
+        try:
+            written = os.write(fd, view)
+        except BlockingIOError:
+            if deadline is None:
+                select.select([], [fd], [])
+            continue
         view = view[written:]
 
 
@@ -266,6 +299,27 @@ def _read_exact(fd: int, n: int, deadline: float | None) -> bytes:
     return b"".join(chunks)
 
 
+def json_containers(raw: bytes, limit: int) -> int:
+    """How many lists and objects the JSON text ``raw`` holds (exactly, once over ``limit``).
+
+    Brackets inside strings do not count. The exact count reads 4 MB at a time, with
+    numpy, so that it costs little memory even for a 50 MB notebook.
+    """
+    count = raw.count(b"[") + raw.count(b"{")
+    if count <= limit:
+        return count
+    # drop escaped backslashes, then escaped quotes: every '"' left opens or closes a string
+    data = np.frombuffer(raw.replace(b"\\\\", b"").replace(b'\\"', b""), np.uint8)
+    count, inside, step = 0, 0, 1 << 22
+    for begin in range(0, data.size, step):
+        chunk = data[begin:begin + step]
+        parity = (np.cumsum(chunk == ord('"'), dtype=np.uint8) + inside) & 1
+        opening = (chunk == ord("[")) | (chunk == ord("{"))
+        count += int(np.count_nonzero(opening & (parity == 0)))
+        inside = int(parity[-1])
+    return count
+
+
 def receive(fd: int, timeout: float | None = None) -> dict:
     """Read one frame from ``fd``; ``TimeoutError``, ``EOFError`` or :class:`ChannelError`."""
     deadline = None if timeout is None else time.monotonic() + timeout
@@ -274,6 +328,8 @@ def receive(fd: int, timeout: float | None = None) -> dict:
         raise ChannelError(f"a frame of {size} bytes is larger than the limit "
                            f"({MAX_FRAME_BYTES} bytes)")
     raw = _read_exact(fd, size, deadline)
+    if json_containers(raw, MAX_FRAME_CONTAINERS) > MAX_FRAME_CONTAINERS:
+        raise ChannelError(f"a frame with more than {MAX_FRAME_CONTAINERS} lists and objects")
     try:
         message = json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError) as exc:

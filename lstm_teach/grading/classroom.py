@@ -24,6 +24,8 @@
   the folder name when the file is named after the set alone
   (``alice/03_gated_cell.ipynb`` -> ``alice``). A CSV cell that a spreadsheet
   would run as a formula (``=``, ``+``, ``-``, ``@`` first) gets a leading ``'``.
+  Two submissions of one set that give the same student name are both marked
+  ``needs_review`` (the learner chooses the file name).
 
 Exit status: 0 whenever grading happened, whatever the submissions did; 2 for
 usage errors (a missing path, an unknown set, a bad limit, an unwritable
@@ -34,7 +36,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +43,7 @@ from pathlib import Path
 
 from . import checks
 from .grader import (
+    console_line,
     dumps,
     empty_report,
     format_report,
@@ -143,7 +145,30 @@ def grade_class(paths: list[Path], *, exercise_set: str | None = None, jobs: int
         if twins and earned:
             report.setdefault("notes", []).append(
                 "byte for byte the same file as " + ", ".join(twins[:5]))
+    _note_student_clashes(reports)
     return reports
+
+
+def _note_student_clashes(reports: list[dict]) -> None:
+    """Mark submissions of one set that give the same student name (see :func:`summary_rows`).
+
+    The student comes from the file name, which the learner chooses: handed in as
+    ``mallory/bob_01_iir_filter.ipynb``, a notebook filled a second gradebook row for bob,
+    and an import keeps one of the two. Both are marked for review instead.
+    """
+    by_student: dict[tuple[str, str | None], list[str]] = {}
+    for report in reports:
+        key = (student_name(Path(report["notebook"]), report.get("exercise_set")),
+               report.get("exercise_set"))
+        by_student.setdefault(key, []).append(report["notebook"])
+    for report in reports:
+        student = student_name(Path(report["notebook"]), report.get("exercise_set"))
+        others = [p for p in by_student[(student, report.get("exercise_set"))]
+                  if p != report["notebook"]]
+        if others:
+            report["student_clash"] = (f"the student name {student!r} is also given by "
+                                       + ", ".join(others[:5]))
+            report.setdefault("notes", []).append(report["student_clash"])
 
 
 def summary_rows(reports: list[dict]) -> list[dict]:
@@ -158,8 +183,10 @@ def summary_rows(reports: list[dict]) -> list[dict]:
                 "student": student, "notebook": report["notebook"],
                 "exercise_set": report.get("exercise_set") or "", "exercise": ex["name"],
                 "points": ex["points"], "max_points": ex["max_points"], "status": ex["status"],
-                "notebook_status": report["status"], "needs_review": bool(ex.get("review")),
-                "review": ex.get("review") or "", "confined": report.get("confined"),
+                "notebook_status": report["status"],
+                "needs_review": bool(ex.get("review") or report.get("student_clash")),
+                "review": ex.get("review") or report.get("student_clash") or "",
+                "confined": report.get("confined"),
             })
     return rows
 
@@ -172,7 +199,7 @@ def _inert(value):
 
 
 def write_summary_csv(path: Path, rows: list[dict]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
+    with open(path, "w", newline="", encoding="utf-8", errors="replace") as fh:
         writer = csv.DictWriter(fh, fieldnames=SUMMARY_FIELDS)
         writer.writeheader()
         writer.writerows({key: _inert(value) for key, value in row.items()} for row in rows)
@@ -236,11 +263,11 @@ def cli_grade(args) -> int:
             show(report)
     for report in reports:
         if report.get("sha256") and not report.get("original_unchanged", True):
-            print(f"lstm-teach grade: WARNING: {report['notebook']} changed during grading",
-                  file=sys.stderr)
+            print(console_line(f"lstm-teach grade: WARNING: {report['notebook']} changed "
+                               "during grading"), file=sys.stderr)
         for note in report.get("notes", []):
-            if note.startswith("byte for byte"):
-                print(f"lstm-teach grade: WARNING: {report['notebook']} is {note}",
+            if note.startswith(("byte for byte", "the student name")):
+                print(console_line(f"lstm-teach grade: WARNING: {report['notebook']}: {note}"),
                       file=sys.stderr)
     if len(reports) > 1:
         total = sum(r["score"] for r in reports)
@@ -254,8 +281,7 @@ def cli_grade(args) -> int:
         if getattr(args, "class_csv", None):
             write_summary_csv(Path(args.class_csv), rows)
         if getattr(args, "class_json", None):
-            Path(args.class_json).write_text(json.dumps(rows, indent=2, ensure_ascii=False)
-                                             + "\n", encoding="utf-8")
+            Path(args.class_json).write_text(dumps(rows), encoding="utf-8")
     except OSError as exc:
         print(f"lstm-teach grade: cannot write a report: {exc}", file=sys.stderr)
         return 2

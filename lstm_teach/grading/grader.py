@@ -43,13 +43,22 @@ import time
 from pathlib import Path
 
 from . import checks, review
+from .channel import json_containers
 from .feedback import FAIL_MARK, PASS_MARK, TODO_MARK
 from .generate import METADATA_KEY
 from .sandbox import Limits
 from .session import Session, SessionDead
 
 MAX_NOTEBOOK_BYTES = 50_000_000
+#: The course's notebooks hold a few hundred; one with every output kept, a few thousand.
+MAX_NOTEBOOK_CONTAINERS = 200_000
 EXERCISE_BUDGET_MIN_S = 30.0
+#: How often one exercise is graded after cells that call its check (the final grading
+#: comes on top). Each grading runs the check here, in the grader's own process, where
+#: no limit of the sandbox applies: 150 cells calling ``check("train_latch", ...)`` on
+#: parameters with H = 1,700 cost 4 s of the grader's CPU each, for the whole notebook
+#: time, beside the core the sandbox was capped to. The course checks each exercise once.
+MAX_CHECKPOINT_GRADINGS = 3
 
 
 # --------------------------------------------------------------------------- identification
@@ -124,11 +133,21 @@ def read_submission(path: Path) -> bytes:
 
 
 def _read_notebook(data: bytes):
+    """The notebook as nbformat 4, read in the grader's own (unconfined) process.
+
+    It is read before any limit applies, so its cost is bounded here: at most
+    :data:`MAX_NOTEBOOK_CONTAINERS` JSON lists and objects (48 MB of ``[[], [], ...]`` in
+    a cell's metadata took 2.3 GB and 18 s to read), and no schema validation (900,000
+    outputs took 28 s to validate; the grader reads only the cells' type and source).
+    """
     import nbformat
 
     if len(data) > MAX_NOTEBOOK_BYTES:
         raise ValueError(f"the file is larger than {MAX_NOTEBOOK_BYTES // 1_000_000} MB")
-    nb = nbformat.reads(data.decode("utf-8", errors="replace"), as_version=4)
+    if json_containers(data, MAX_NOTEBOOK_CONTAINERS) > MAX_NOTEBOOK_CONTAINERS:
+        raise ValueError(f"it has more than {MAX_NOTEBOOK_CONTAINERS:,} JSON lists and "
+                         "objects (cells, outputs, metadata)")
+    nb = nbformat.convert(nbformat.reader.reads(data.decode("utf-8", errors="replace")), 4)
     if not isinstance(nb.get("cells"), list):
         raise ValueError("it has no list of cells")
     return nb
@@ -152,13 +171,18 @@ class _Grading:
         self.exercises = {ex.name: ex for ex in exercises}
         self.targets = targets
         self.best: dict[str, checks.CheckResult] = {}
+        self.checkpoint_gradings = dict.fromkeys(self.exercises, 0)
 
-    def grade(self, name: str) -> None:
+    def grade(self, name: str, checkpoint: bool = False) -> None:
         """Run the check of ``name`` here, on the learner's function in the sandbox."""
         if name in self.best and self.best[name].passed:
             return
         if self.session.dead_reason is not None:
             return
+        if checkpoint:
+            if self.checkpoint_gradings[name] >= MAX_CHECKPOINT_GRADINGS:
+                return
+            self.checkpoint_gradings[name] += 1
         budget = max(self.timeout_cell, EXERCISE_BUDGET_MIN_S)
         proxy = self.session.proxy(self.targets[name], self.timeout_cell, budget)
         result = checks.evaluate(self.exercises[name], proxy, probe_secret=self.probe_secret)
@@ -246,7 +270,7 @@ def grade_notebook(path, timeout_cell: float = 60.0, timeout_notebook: float = 6
                 if len(cell_errors) < 20:
                     cell_errors.append({"cell": index + 1, "error": outcome["error"]})
             for name in marks[index]:
-                grading.grade(name)
+                grading.grade(name, checkpoint=True)
         for name in names:  # whatever has not passed yet, with everything defined now
             grading.grade(name)
     except SessionDead as exc:
@@ -287,7 +311,12 @@ def grade_notebook(path, timeout_cell: float = 60.0, timeout_notebook: float = 6
 # --------------------------------------------------------------------------- reporting
 
 
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+#: Control characters (newlines too: each line is cleaned on its own), and Unicode's
+#: invisible formatting ones: bidi overrides and isolates (U+202E reverses the rest of a
+#: line in a terminal that does bidi), zero-width characters and the line and paragraph
+#: separators U+2028 / U+2029.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e"
+                      "\u2060-\u2069\ufeff]")
 _MARKS = {"passed": PASS_MARK, "not attempted": TODO_MARK, "needs review": "⚠️"}
 
 
@@ -313,9 +342,26 @@ def format_report(report: dict) -> str:
     if len(report["cell_errors"]) > 5:
         lines.append(f"    ... and {len(report['cell_errors']) - 5} more cell error(s)")
     # errors and file names are the submission's text: no terminal escapes, no carriage
-    # returns that would overwrite a line on the instructor's console
-    return _CONTROL.sub("\N{REPLACEMENT CHARACTER}", "\n".join(lines))
+    # returns that would overwrite a line on the instructor's console, and no newline
+    # inside a line (a cell error or a file name with "\n    ✅ iir_filter  2/2  passed"
+    # printed a row of its own)
+    return "\n".join(console_line(line) for line in lines)
+
+
+def console_line(text: str) -> str:
+    """``text`` (which may hold a submission's words) as one safe line for the console."""
+    return encodable(_CONTROL.sub("\N{REPLACEMENT CHARACTER}", str(text)))
+
+
+def encodable(text: str) -> str:
+    """``text`` with every lone surrogate replaced, so that it can be written as UTF-8.
+
+    A submission's strings arrive as JSON, where ``"\\ud800"`` is a lone surrogate, and
+    a file name that is not UTF-8 reaches Python as one too: printing either raised
+    ``UnicodeEncodeError`` in the middle of the class, and no report was written.
+    """
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def dumps(payload) -> str:
-    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+    return encodable(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")

@@ -139,7 +139,11 @@ def targets_for(exercise_set: str, names: list[str], submission=None) -> dict[st
     if submission is not None:
         for source in reviewed_sources(submission)[0]:
             for name, target in check_calls(parse(source)):
-                if target and name not in targets:
+                # a plain name only: the runner looks dotted targets up attribute by
+                # attribute, so with no instructor notebooks next to the package (a wheel
+                # ships none) `check("iir_filter", lt.core.iir.iir_filter)` made the grader
+                # call the reference itself, and no answer cell was there to flag
+                if target and name not in targets and target.isidentifier():
                     targets[name] = target
     return {name: targets.get(name, name) for name in names}
 
@@ -181,15 +185,41 @@ def _package_aliases(trees: list[ast.Module]) -> set[str]:
 
 
 def _defines(tree: ast.Module, name: str) -> bool:
+    """Whether the cell binds ``name``: the cells whose lines may not lean on the reference.
+
+    Every way of binding counts, not only ``def`` and ``=``: a class whose ``__new__``
+    returns the reference's result, a ``match`` capture, and a star import from the
+    package (which binds every name it exports) each earned full marks with no flag.
+    """
     for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+        if (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                and node.name == name):
             return True
         if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store):
+            return True
+        if isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name == name:
+            return True
+        if isinstance(node, ast.MatchMapping) and node.rest == name:
+            return True
+        if isinstance(node, ast.ExceptHandler) and node.name == name:
             return True
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             if any((a.asname or a.name.split(".")[0]) == name for a in node.names):
                 return True
+            if (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lstm_teach")
+                    and any(a.name == "*" for a in node.names)):
+                return True
     return False
+
+
+def _mentions(node, names: set[str]) -> bool:
+    """Whether any name in ``names`` appears in the expression ``node``.
+
+    Not only at the root of a dotted chain: ``[lt.core.iir][0].iir_filter`` and
+    ``(lt.core.iir if 1 else None).iir_filter`` reach the reference through a
+    subscript or an expression, and earned full marks with no flag.
+    """
+    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
 
 
 def _suspicious_lines(tree: ast.Module, reference_names: set[str], aliases: set[str]) -> list[int]:
@@ -210,8 +240,9 @@ def _suspicious_lines(tree: ast.Module, reference_names: set[str], aliases: set[
                 if alias.name.startswith("lstm_teach.grading."):
                     lines.append(node.lineno)
         elif isinstance(node, ast.Attribute) and node.attr in reference_names:
-            root = _dotted(node)
-            if root and root.split(".")[0] in aliases:
+            # on anything but `self`: `def iir_filter(x, w, b, m=lt.core.iir)` then
+            # `m.iir_filter(...)` reached the reference through a parameter
+            if _mentions(node.value, aliases) or _dotted(node.value) != "self":
                 lines.append(node.lineno)
         elif isinstance(node, ast.Call) and _dotted(node.func) in ("getattr", "__import__",
                                                                   "importlib.import_module"):
@@ -230,18 +261,28 @@ def _reference_handles(trees: list[ast.Module], reference_names: set[str],
     """
     handles = set()
     nodes = [node for tree in trees for node in ast.walk(tree)]
+
+    def takes(expression) -> bool:
+        # the reference by a handle, or the exercise's name as an attribute of anything
+        # but self: `def pick(m): return m.iir_filter` in one cell and
+        # `pick(lt.core.iir)(x, w, b)` in the answer got through
+        return any((isinstance(n, ast.Name) and n.id in handles)
+                   or (isinstance(n, ast.Attribute) and n.attr in reference_names
+                       and (_mentions(n.value, aliases) or _dotted(n.value) != "self"))
+                   for n in ast.walk(expression))
+
     for node in nodes:
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lstm_teach"):
             handles |= {a.asname or a.name for a in node.names if a.name in reference_names}
     for _ in range(3):
         for node in nodes:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                if node.name not in reference_names and any(takes(n) for n in node.body):
+                    handles.add(node.name)
+                continue
             if not isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) or not node.value:
                 continue
-            value_nodes = list(ast.walk(node.value))
-            takes = any(isinstance(n, ast.Name) and n.id in handles for n in value_nodes) or any(
-                isinstance(n, ast.Attribute) and n.attr in reference_names
-                and (_dotted(n) or ".").split(".")[0] in aliases for n in value_nodes)
-            if takes:
+            if takes(node.value):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 handles |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
     return handles
@@ -304,6 +345,26 @@ HIDING_ATTRIBUTES = {"__dict__", "__globals__", "__builtins__", "__subclasses__"
                      "system", "popen", "execv", "execve", "execvp", "execl", "execlp",
                      "spawnv", "spawnl", "posix_spawn", "attrgetter", "methodcaller",
                      "ctypeslib", "ProcessPoolExecutor", "read_array"}
+#: The kernel's own execution engine, IPython's shell, runs strings as cells:
+#: ``IPython.get_ipython().run_cell("from lstm_teach.core.iir import *")`` earned full
+#: marks with no flag. ``exit._ip`` and ``quit._ip`` are the shell too.
+SHELL_ATTRIBUTES = {"get_ipython", "_ip", "InteractiveShell", "run_cell", "run_cell_async",
+                    "run_line_magic", "run_cell_magic", "run_code", "run_ast_nodes", "ex", "ev",
+                    "safe_execfile", "safe_execfile_ipy", "safe_run_module", "user_ns",
+                    "user_global_ns", "input_transformers_post", "input_transformers_cleanup",
+                    "input_transformer_manager", "ast_transformers"}
+HIDING_ATTRIBUTES |= SHELL_ATTRIBUTES
+#: The only part of IPython a notebook may import (the lessons show HTML with it).
+IPYTHON_ALLOWED = "IPython.display"
+
+
+def _imports_the_shell(node) -> bool:
+    """``import IPython`` and its modules, except :data:`IPYTHON_ALLOWED` imported as a name."""
+    if isinstance(node, ast.Import):
+        return any(a.name.split(".")[0] == "IPython"
+                   and not (a.name == IPYTHON_ALLOWED and a.asname) for a in node.names)
+    module = node.module or ""
+    return module.split(".")[0] == "IPython" and module != IPYTHON_ALLOWED
 
 
 #: The grader's inputs are fixed and can be read in the package, so the answers to them
@@ -330,10 +391,11 @@ def _hiding_lines(tree: ast.Module) -> list[int]:
         lines.append(strings[0].lineno)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            if any(a.name.split(".")[0] in HIDING_MODULES for a in node.names):
+            if (any(a.name.split(".")[0] in HIDING_MODULES for a in node.names)
+                    or _imports_the_shell(node)):
                 lines.append(node.lineno)
         elif isinstance(node, ast.ImportFrom):
-            if ((node.module or "").split(".")[0] in HIDING_MODULES
+            if ((node.module or "").split(".")[0] in HIDING_MODULES or _imports_the_shell(node)
                     or any(a.name in HIDING_ATTRIBUTES | HIDING_BUILTINS for a in node.names)):
                 lines.append(node.lineno)
         elif isinstance(node, ast.Name):

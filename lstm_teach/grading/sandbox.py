@@ -9,9 +9,9 @@ started. With Debian's bubblewrap (``bwrap``) the runner sees
   files (no home directory, no repository: ``solutions/`` sits next to the
   package in an editable install and is *not* mounted); a minimal ``/etc``;
 * its own working copy of the submission at ``/submission``, the only
-  writable place besides a private ``/tmp`` (both gone when it ends; both
-  tmpfs of ``Limits.scratch_bytes``, since tmpfs pages are memory that no
-  rlimit counts);
+  writable place besides a private ``/tmp`` and ``/dev/shm`` (all gone when it
+  ends; all sized tmpfs, since tmpfs pages are memory that no rlimit counts);
+  the root and ``/dev`` are read-only;
 * new user, PID, network, IPC, UTS and cgroup namespaces: no network, no view
   of other processes, uid/gid 65534 with no capabilities and ``no_new_privs``;
 * ``--die-with-parent`` and a PID namespace: when the grader kills the
@@ -194,6 +194,23 @@ def bwrap_command(bwrap: str, workdir: Path,
     return cmd, data
 
 
+#: Size of the sandbox's ``/dev/shm`` (POSIX shared memory and semaphores), a tmpfs too.
+SHM_BYTES = 64 * 2**20
+
+
+def sealing_args(scratch_bytes: int | None) -> list[str]:
+    """The last setup steps of the bwrap command: a sized /dev/shm, then / and /dev read-only.
+
+    bwrap builds the sandbox's root and its ``/dev`` as tmpfs of no size, and leaves both
+    writable: a submission wrote gigabytes of memory there, past the sized ``/tmp`` and
+    ``/submission`` (as much as half the RAM where no memory cgroup caps it). They are
+    remounted read-only once every mount point and file is in place (so this comes after
+    ``--ro-bind-data`` and ``--file``); ``/dev/shm`` gets a small tmpfs of its own.
+    """
+    shm = ["--size", str(min(SHM_BYTES, scratch_bytes))] if scratch_bytes else []
+    return [*shm, "--tmpfs", "/dev/shm", "--remount-ro", "/dev", "--remount-ro", "/"]
+
+
 def sandbox_env() -> dict[str, str]:
     """The whole environment of the runner: nothing of the grader's leaks in."""
     return {
@@ -278,7 +295,8 @@ def _make_memory_cgroup(limits: Limits) -> Path | None:
     ``RLIMIT_AS`` caps each process; this caps their sum and the tmpfs pages they
     write, so a submission that forks cannot take the machine's memory.
     """
-    total = str(limits.memory_bytes + 2 * limits.scratch_bytes)
+    total = str(limits.memory_bytes + 2 * limits.scratch_bytes
+                + min(SHM_BYTES, limits.scratch_bytes))  # /tmp, /submission, /dev/shm
     return _make_limited_cgroup("memory", {"memory.limit_in_bytes": total},
                                 {"memory.max": total})
 
@@ -367,8 +385,14 @@ def _with_limits(cmd: list[str], limits: Limits, cgroups: list[Path]) -> list[st
     return [sys.executable, "-I", "-S", "-c", _LIMITS_WRAPPER, json.dumps(spec), *cmd]
 
 
-def launch(workdir: Path, limits: Limits, stderr_path: Path) -> Sandbox:
-    """Start the runner for the working copy in ``workdir``; stdin/stdout are the channel."""
+def launch(workdir: Path, limits: Limits) -> Sandbox:
+    """Start the runner for the working copy in ``workdir``; stdin/stdout are the channel.
+
+    Its stderr is a non-blocking pipe that the grader reads only when the runner fails
+    to start (:func:`read_stderr`), not a file: bwrap's first process in the sandbox
+    holds it, and through ``/proc/1/fd/2`` a submission wrote 256 MiB (its file-size
+    limit) to the grader's disk. A full pipe blocks only the writer.
+    """
     python_argv = [sys.executable, "-I", "-m", "lstm_teach.grading.runner"]
     bwrap = find_bwrap()
     notes = []
@@ -407,6 +431,7 @@ def launch(workdir: Path, limits: Limits, stderr_path: Path) -> Sandbox:
                         f"{SUBMISSION_DIR}/{path.name}"]
                 pass_fds.append(file_fd)
                 data_pipes.append(file_fd)
+        cmd += sealing_args(scratch)
         cmd += ["--", *python_argv]
         cwd, env = None, {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         env_inside = sandbox_env()
@@ -422,17 +447,30 @@ def launch(workdir: Path, limits: Limits, stderr_path: Path) -> Sandbox:
         (workdir / ".home").mkdir(exist_ok=True)
         notes.append(f"NOT CONFINED: {unconfined_reason()}, so this submission ran with the "
                      "grader's own permissions (only resource limits applied)")
-    with open(stderr_path, "wb") as err:
-        process = subprocess.Popen(
-            _with_limits(cmd, limits, [g for g in (cgroup, memory_cgroup, cpu_cgroup) if g]),
-            cwd=cwd,
-            env=env, stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=err, pass_fds=pass_fds, start_new_session=True,
-            bufsize=0)
+    process = subprocess.Popen(
+        _with_limits(cmd, limits, [g for g in (cgroup, memory_cgroup, cpu_cgroup) if g]),
+        cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, pass_fds=pass_fds, start_new_session=True, bufsize=0)
+    os.set_blocking(process.stderr.fileno(), False)
     for fd in data_pipes:
         os.close(fd)
     return Sandbox(process, confined=bool(bwrap), notes=notes, cgroup=cgroup,
                    memory_cgroup=memory_cgroup, cpu_cgroup=cpu_cgroup)
+
+
+def read_stderr(sandbox: Sandbox, n: int = 300) -> str:
+    """The last ``n`` characters the sandbox has written to its stderr so far (never blocks)."""
+    chunks = []
+    try:
+        fd = sandbox.process.stderr.fileno()
+        while sum(map(len, chunks)) < 2**20:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except (OSError, ValueError):  # nothing more for now, or the pipe is closed
+        pass
+    return b"".join(chunks)[-n:].decode("utf-8", "replace").strip()
 
 
 def cgroup_holds_processes(sandbox: Sandbox) -> bool:
@@ -450,7 +488,7 @@ def terminate(sandbox: Sandbox) -> None:
             kill(proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError, OSError):
             pass
-    for stream in (proc.stdin, proc.stdout):
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
         try:
             stream.close()
         except OSError:

@@ -50,7 +50,7 @@ class Session:
         (self.home / "submission.ipynb").write_bytes(notebook_bytes)
         self.limits = limits
         self.dead_reason: str | None = None
-        self.sandbox = sandbox_mod.launch(self.home, limits, self.workdir / "stderr.log")
+        self.sandbox = sandbox_mod.launch(self.home, limits)
         self._to = self.sandbox.process.stdin.fileno()
         self._from = self.sandbox.process.stdout.fileno()
         self.calls = 0
@@ -77,13 +77,7 @@ class Session:
         return self.sandbox.notes
 
     def stderr_tail(self, n: int = 300) -> str:
-        try:
-            with open(self.workdir / "stderr.log", "rb") as fh:
-                fh.seek(0, 2)
-                fh.seek(max(0, fh.tell() - n))
-                return fh.read().decode("utf-8", "replace").strip()
-        except OSError:
-            return ""
+        return sandbox_mod.read_stderr(self.sandbox, n)
 
     def _die(self, reason: str) -> None:
         if self.dead_reason is None:
@@ -95,8 +89,9 @@ class Session:
         if self.dead_reason is not None:
             raise SessionDead(self.dead_reason)
         try:
-            send(self._to, message)
-            return receive(self._from, timeout=timeout + GRACE_S)
+            deadline = time.monotonic() + timeout + GRACE_S
+            send(self._to, message, timeout=timeout + GRACE_S)  # a write can block too
+            return receive(self._from, timeout=max(deadline - time.monotonic(), 0.001))
         except TimeoutError:
             self._die(f"the notebook did not answer within {timeout + GRACE_S:g} s "
                       "and was stopped")
@@ -111,8 +106,8 @@ class Session:
     def close(self) -> None:
         if self.dead_reason is None:
             try:
-                send(self._to, {"op": "bye"})
-            except OSError:
+                send(self._to, {"op": "bye"}, timeout=1.0)
+            except OSError:  # TimeoutError too: the sandbox is killed anyway
                 pass
             self.dead_reason = "closed"
         sandbox_mod.terminate(self.sandbox)
