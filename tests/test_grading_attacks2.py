@@ -17,8 +17,9 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from grading_submissions import needs_bwrap, submission, write
 
-from lstm_teach.grading import channel, review, sandbox
+from lstm_teach.grading import channel, review
 from lstm_teach.grading.channel import ChannelError, decode, receive
 from lstm_teach.grading.classroom import grade_class
 from lstm_teach.grading.grader import _read_notebook, grade_notebook
@@ -26,10 +27,6 @@ from lstm_teach.grading.sandbox import Limits
 from lstm_teach.grading.session import Session
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-HAVE_BWRAP = sandbox.find_bwrap() is not None
-needs_bwrap = pytest.mark.skipif(
-    not HAVE_BWRAP, reason=f"{sandbox.unconfined_reason()}: the confinement tests need a "
-    "working bubblewrap (apt-get install bubblewrap)")
 SET = "01_iir_filter"
 NAMES = ("iir_filter", "impulse_response", "classify_stability")
 EMPTY_NOTEBOOK = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
@@ -37,15 +34,9 @@ SMALL = Limits(scratch_bytes=32 * 2**20)
 
 
 def notebook(kind: str, *extra: str):
-    nb = nbformat.read(REPO_ROOT / kind / f"{SET}.ipynb", as_version=4)
-    nb.cells += [nbformat.v4.new_code_cell(source) for source in extra]
-    return nb
+    return submission(kind, SET, *extra)
 
 
-def write(path: Path, nb) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, path)
-    return path
 
 
 def _in_thread(target, limit_s: float):

@@ -17,8 +17,8 @@ import threading
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
+from grading_submissions import needs_bwrap, submission, write
 
 from lstm_teach.grading import sandbox
 from lstm_teach.grading.classroom import cli_grade, grade_class
@@ -27,23 +27,11 @@ from lstm_teach.grading.sandbox import GIB, Limits
 from lstm_teach.grading.session import Session
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-HAVE_BWRAP = sandbox.find_bwrap() is not None
-needs_bwrap = pytest.mark.skipif(
-    not HAVE_BWRAP, reason=f"{sandbox.unconfined_reason()}: the confinement tests need a "
-    "working bubblewrap (apt-get install bubblewrap)")
 CELL_S, NOTEBOOK_S = 30.0, 120.0
 
 
-def notebook(kind: str, exercise_set: str, *extra: str):
-    nb = nbformat.read(REPO_ROOT / kind / f"{exercise_set}.ipynb", as_version=4)
-    nb.cells += [nbformat.v4.new_code_cell(source) for source in extra]
-    return nb
 
 
-def write(path: Path, nb) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, path)
-    return path
 
 
 def grade(path: Path, **kwargs) -> dict:
@@ -143,7 +131,7 @@ def classify_stability(w):
 
 def test_forged_results_patched_checks_and_lying_objects_score_nothing(tmp_path):
     path = write(tmp_path / "mallory_01_iir_filter.ipynb",
-                 notebook("exercises", "01_iir_filter", FORGE_RESULT_LINES, PATCH_THE_CHECKS,
+                 submission("exercises", "01_iir_filter", FORGE_RESULT_LINES, PATCH_THE_CHECKS,
                           LYING_RETURNS, PATCH_THE_CHECKS))
     report = grade(path)
     assert report["status"] == "ok", report
@@ -162,7 +150,7 @@ def test_the_notebooks_own_check_output_does_not_count(tmp_path):
     forged = ("print('✅ The first-order IIR filter: correct! (2/2 points)')\n"
               "print('✅ The impulse response: correct! (1/1 point)')")
     path = write(tmp_path / "01_iir_filter.ipynb",
-                 notebook("exercises", "01_iir_filter", forged))
+                 submission("exercises", "01_iir_filter", forged))
     assert grade(path)["score"] == 0
 
 
@@ -178,7 +166,7 @@ for namespace in gc.get_objects():
 def test_a_notebook_that_patches_the_sandbox_side_is_flagged_for_review(tmp_path):
     """The kernel can answer with the reference (it can read the package): the flag says so."""
     path = write(tmp_path / "01_iir_filter.ipynb",
-                 notebook("exercises", "01_iir_filter", PATCH_THE_RUNNER))
+                 submission("exercises", "01_iir_filter", PATCH_THE_RUNNER))
     report = grade(path)
     assert report["score"] == 0
     rows = report["exercises"]
@@ -206,7 +194,7 @@ def impulse_response(w, n):
 
 def test_an_answer_that_imports_the_reference_needs_review(tmp_path):
     path = write(tmp_path / "01_iir_filter.ipynb",
-                 notebook("exercises", "01_iir_filter", IMPORTS_THE_REFERENCE,
+                 submission("exercises", "01_iir_filter", IMPORTS_THE_REFERENCE,
                           CALLS_THE_REFERENCE))
     report = grade(path)
     rows = {row["name"]: row for row in report["exercises"]}
@@ -302,7 +290,7 @@ for path in paths:
 @needs_bwrap
 def test_a_submission_cannot_read_the_solutions(tmp_path):
     path = write(tmp_path / "01_iir_filter.ipynb",
-                 notebook("exercises", "01_iir_filter", READ_THE_SOLUTIONS))
+                 submission("exercises", "01_iir_filter", READ_THE_SOLUTIONS))
     report = grade(path)
     assert report["confined"] is True
     assert report["score"] == 0, report
@@ -319,7 +307,7 @@ def test_a_pth_file_or_module_cannot_be_dropped_into_the_environment(tmp_path):
             "        open(target, 'w').write('import os\\n')\n"
             "    except OSError:\n"
             "        pass\n")
-    path = write(tmp_path / "01_iir_filter.ipynb", notebook("exercises", "01_iir_filter", drop))
+    path = write(tmp_path / "01_iir_filter.ipynb", submission("exercises", "01_iir_filter", drop))
     report = grade(path)
     assert report["confined"] is True
     assert [t for t in targets if t.exists()] == []
@@ -327,7 +315,7 @@ def test_a_pth_file_or_module_cannot_be_dropped_into_the_environment(tmp_path):
 
 def _class_of_two(tmp_path: Path) -> tuple[Path, Path, bytes]:
     victim = write(tmp_path / "class" / "bob_03_gated_cell.ipynb",
-                   notebook("solutions", "03_gated_cell"))
+                   submission("solutions", "03_gated_cell"))
     own = tmp_path / "class" / "mallory_01_iir_filter.ipynb"
     attack = (f"import pathlib\n"
               f"for target in ({str(victim)!r}, {str(own)!r}):\n"
@@ -335,7 +323,7 @@ def _class_of_two(tmp_path: Path) -> tuple[Path, Path, bytes]:
               f"        pathlib.Path(target).write_text('{{}}')\n"
               f"    except OSError:\n"
               f"        pass\n")
-    write(own, notebook("exercises", "01_iir_filter", attack))
+    write(own, submission("exercises", "01_iir_filter", attack))
     return victim, own, victim.read_bytes()
 
 
@@ -365,7 +353,7 @@ def test_without_bwrap_the_copy_taken_first_is_graded_and_the_change_reported(
 
 def test_the_console_says_when_grading_is_not_confined(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("LSTM_TEACH_NO_BWRAP", "1")
-    path = write(tmp_path / "01_iir_filter.ipynb", notebook("exercises", "01_iir_filter"))
+    path = write(tmp_path / "01_iir_filter.ipynb", submission("exercises", "01_iir_filter"))
     args = argparse.Namespace(notebooks=[str(path)], json=str(tmp_path / "r.json"), set=None,
                               jobs=1, class_csv=None, class_json=None, memory_gib=4.0,
                               max_processes=64, timeout_cell=CELL_S, timeout_notebook=NOTEBOOK_S)
@@ -381,7 +369,7 @@ def test_the_console_says_when_grading_is_not_confined(tmp_path, monkeypatch, ca
 
 def test_a_memory_hog_meets_its_limit_and_keeps_earlier_points(tmp_path):
     hog = "import numpy as np\nhog = np.ones(2**28)  # 2 GiB"
-    path = write(tmp_path / "01_iir_filter.ipynb", notebook("solutions", "01_iir_filter", hog))
+    path = write(tmp_path / "01_iir_filter.ipynb", submission("solutions", "01_iir_filter", hog))
     report = grade(path, limits=Limits(memory_bytes=1 * GIB))
     assert report["score"] == 5
     assert any("MemoryError" in e["error"] for e in report["cell_errors"]), report
@@ -426,7 +414,7 @@ def forks():
 def test_an_unbounded_fork_bomb_after_the_answers_keeps_the_points(tmp_path):
     bomb = rename_process("lstmbombloop") + "import os\nwhile True:\n    try:\n" \
         "        os.fork()\n    except OSError:\n        pass\n"
-    path = write(tmp_path / "01_iir_filter.ipynb", notebook("solutions", "01_iir_filter", bomb))
+    path = write(tmp_path / "01_iir_filter.ipynb", submission("solutions", "01_iir_filter", bomb))
     report = grade(path, timeout_cell=5.0, limits=Limits(processes=32))
     assert report["score"] == 5, report
     assert no_process_left("lstmbombloop"), "every process dies with the sandbox"
@@ -450,7 +438,7 @@ if os.fork() == 0:  # a classic daemon too
     os._exit(0)
 """
     path = write(tmp_path / "01_iir_filter.ipynb",
-                 notebook("solutions", "01_iir_filter", detach))
+                 submission("solutions", "01_iir_filter", detach))
     args = argparse.Namespace(notebooks=[str(path)], json=str(report_path), set=None, jobs=1,
                               class_csv=None, class_json=None, memory_gib=4.0,
                               max_processes=64, timeout_cell=CELL_S, timeout_notebook=NOTEBOOK_S)
@@ -469,7 +457,7 @@ if os.fork() == 0:  # a classic daemon too
 
 
 def test_a_solution_handed_in_under_another_sets_name_is_a_set_mismatch(tmp_path):
-    path = write(tmp_path / "alice_03_gated_cell.ipynb", notebook("solutions", "01_iir_filter"))
+    path = write(tmp_path / "alice_03_gated_cell.ipynb", submission("solutions", "01_iir_filter"))
     report = grade(path)
     assert report["status"] == "set mismatch"
     assert report["exercise_set"] == "03_gated_cell"
