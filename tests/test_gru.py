@@ -168,6 +168,100 @@ def test_bad_input_is_named():
         gru_step_backward(dhs[:, 0], cache)
 
 
+# --------------------------------------------------------------------------- recurrent mask
+
+
+def _mask(seed, rate=0.4, dtype=np.float64):
+    """An inverted-dropout mask (B, H): 0 or 1/(1 - rate), both values present."""
+    keep = np.random.default_rng(seed).random((B, H)) >= rate
+    keep[0, :2] = (True, False)
+    return keep.astype(dtype) / (1.0 - rate)
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_gradient_check_with_recurrent_mask(name):
+    """With a fixed recurrent mask, backward is exact for x, h0, W, U, b and b_rec (float64)."""
+    config = CONFIGS[name]
+    x, params, h0, dhs = make_problem(seed=8)
+    if name != "default":  # keep pre-activations off the kinks, where finite differences fail
+        params = {k: 0.3 * v for k, v in params.items()}
+    mask = _mask(9)
+
+    def loss():
+        return np.sum(gru_forward(x, params, h0, config, recurrent_mask=mask)[0] * dhs)
+
+    _, cache = gru_forward(x, params, h0, config, recurrent_mask=mask)
+    dx, dh0, grads = gru_backward(dhs, cache)
+    report = check_gradients(loss, {"x": x, "h0": h0, **params}, {"x": dx, "h0": dh0, **grads})
+    assert report.passed, str(report)
+    assert max(report.errors.values()) < 1e-7
+    # the mask changes the gradients (a backward that ignored it would fail the check above)
+    _, plain = gru_forward(x, params, h0, config)
+    assert np.max(np.abs(gru_backward(dhs, plain)[1] - dh0)) > 1e-3
+
+
+def test_step_gradient_check_with_recurrent_mask():
+    x, params, h0, dhs = make_problem(seed=10)
+    x_t, dh, mask = x[:, 0], dhs[:, 0], _mask(11)
+    _, cache = gru_step_forward(x_t, h0, params, recurrent_mask=mask)
+    dx_t, dh_prev, grads = gru_step_backward(dh, cache)
+
+    def loss():
+        return np.sum(gru_step_forward(x_t, h0, params, recurrent_mask=mask)[0] * dh)
+
+    report = check_gradients(loss, {"x_t": x_t, "h_prev": h0, **params},
+                             {"x_t": dx_t, "h_prev": dh_prev, **grads})
+    assert report.passed, str(report)
+
+
+def test_recurrent_mask_multiplies_h_in_the_products_only():
+    """By hand: the mask scales h_{t-1} in h_{t-1} U (all three blocks), not in z h_{t-1}."""
+    x, params, h0, _ = make_problem(seed=12)
+    x_t, mask = x[:, 0], _mask(13)
+    W, U, b, br = params["W"], params["U"], params["b"], params["b_rec"]
+
+    def sig(a):
+        return 1 / (1 + np.exp(-a))
+
+    def blk(a, k):
+        return a[..., k * H:(k + 1) * H]
+
+    hm = h0 * mask
+    r = sig(x_t @ blk(W, 0) + blk(b, 0) + hm @ blk(U, 0) + blk(br, 0))
+    z = sig(x_t @ blk(W, 1) + blk(b, 1) + hm @ blk(U, 1) + blk(br, 1))
+    n = np.tanh(x_t @ blk(W, 2) + blk(b, 2) + r * (hm @ blk(U, 2) + blk(br, 2)))
+    h, _ = gru_step_forward(x_t, h0, params, recurrent_mask=mask)
+    np.testing.assert_allclose(h, (1 - z) * n + z * h0, rtol=0, atol=1e-14)
+    # Masking the state passed in (enough for the LSTM) would also mask the mix: different.
+    assert np.max(np.abs(gru_step_forward(x_t, hm, params)[0] - h)) > 1e-2
+
+    hs, _ = gru_forward(x, params, h0, recurrent_mask=mask)
+    h_t = h0
+    for t in range(T):  # the same mask at every step
+        h_t, _ = gru_step_forward(x[:, t], h_t, params, recurrent_mask=mask)
+        np.testing.assert_array_equal(hs[:, t], h_t)
+    ones = gru_forward(x, params, h0, recurrent_mask=np.ones((B, H)))[0]
+    np.testing.assert_array_equal(ones, gru_forward(x, params, h0)[0])
+
+
+def test_recurrent_mask_dtype_and_bad_input():
+    x, params, h0, dhs = make_problem(seed=14, dtype=np.float32)
+    hs, cache = gru_forward(x, params, h0, recurrent_mask=_mask(15))  # a float64 mask
+    assert hs.dtype == cache.steps[0].recurrent_mask.dtype == np.float32
+    assert all(g.dtype == np.float32 for g in gru_backward(dhs, cache)[2].values())
+    with pytest.raises(ValueError, match=r"recurrent_mask must have shape \(B, H\) like the "
+                                         r"state = \(3, 6\); got \(3, 5\)"):
+        gru_forward(x, params, h0, recurrent_mask=np.ones((B, H - 1)))
+    with pytest.raises(ValueError, match=r"recurrent_mask must have shape .*; got \(6,\)"):
+        gru_step_forward(x[:, 0], h0, params, recurrent_mask=np.ones(H))
+    bad = np.ones((B, H))
+    bad[1, 2] = np.nan
+    with pytest.raises(ValueError, match=r"recurrent_mask contains 1 non-finite"):
+        gru_forward(x, params, h0, recurrent_mask=bad)
+    with pytest.raises(TypeError, match="recurrent_mask"):
+        gru_forward(x, params, h0, recurrent_mask="half")
+
+
 # --------------------------------------------------------------------------- torch parity
 
 

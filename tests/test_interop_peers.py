@@ -224,6 +224,81 @@ def test_keras_gru_layer_outputs_and_gradients(rng, dtype):
 
 
 @needs_keras
+@pytest.mark.parametrize("matmul", ["as shipped", "float64"])
+def test_keras_gru_recurrent_dropout_with_the_same_mask(rng, monkeypatch, matmul):
+    """Keras' GRU with recurrent_dropout, fed our layer's mask, computes our numbers.
+
+    Keras draws its recurrent masks at random inside the cell: with recurrent_dropout > 0 it
+    switches to ``implementation=1`` and draws three, one per gate block. To compare number
+    for number we replace the cell's mask factory (the private
+    ``DropoutRNNCell._create_dropout_mask``) with one that returns our (B, H) mask for all
+    three blocks. Outputs and every gradient then agree, and masking h_{t-1} in the mix
+    z h_{t-1} as well (the wrong reading) is visibly different from what Keras computes.
+
+    That cell path multiplies with ``keras.ops.matmul``, whose type promotion turns float64
+    into float32 on every backend but TensorFlow (``BIT64_TO_BIT32_DTYPE`` in
+    ``keras/src/backend/common/dtypes.py``, to follow JAX), even in a float64 layer.
+    "as shipped" compares with that Keras to float32 precision (the wrong reading is 1e3
+    times further off); "float64" lifts the cast for this test alone and compares to 1e-12.
+    """
+    import torch
+
+    keras = _keras()
+    tol = TOL["float32"]  # measured: 3e-7 as shipped, 5e-16 with float64 products
+    if matmul == "float64":
+        from keras.src.backend.common import dtypes
+
+        assert "float64" in dtypes.BIT64_TO_BIT32_DTYPE, "Keras changed its dtype promotion"
+        monkeypatch.setitem(dtypes.BIT64_TO_BIT32_DTYPE, "float64", "float64")
+        tol = 1e-12
+    B, T, D, H, rate = 4, 6, 3, 5, 0.4
+    theirs = keras.layers.GRU(H, recurrent_dropout=rate, return_sequences=True, dtype="float64")
+    theirs.build((None, None, D))
+    theirs.set_weights([rng.normal(scale=0.5, size=w.shape) for w in theirs.get_weights()])
+    params, config = interop.from_keras_gru(theirs)
+    ours = lt.layers.GRU(H, recurrent_dropout=rate, return_sequences=True, seed=5)
+    ours.build((None, None, D), rng=0)
+    ours.set_params(params)
+    x, G = rng.normal(size=(B, T, D)), rng.normal(size=(B, T, H))
+    hs = ours.forward(x, training=True)
+    dx = ours.backward(G)
+    mask = ours._cache[2]
+    assert 0 < np.count_nonzero(mask) < mask.size
+
+    cell = theirs.cell
+    assert hasattr(cell, "_create_dropout_mask"), "Keras changed how its GRU cell draws masks"
+    draws = []
+
+    def our_mask(step_input, dropout_rate):
+        draws.append((tuple(step_input.shape), dropout_rate))
+        return [torch.tensor(mask)] * 3  # one mask per gate block [z, r, h]: all ours
+
+    cell._create_dropout_mask = our_mask
+    xt = torch.tensor(x, requires_grad=True)
+    out = theirs(xt, training=True)
+    (out * torch.tensor(G)).sum().backward()
+    assert draws == [((B, H), rate)]  # drawn once per sequence, shared by all steps
+    out = out.detach().numpy()
+    assert _max_rel(hs, out) < tol
+    assert _max_rel(dx, xt.grad.numpy()) < tol
+    g = {w.path.split("/")[-1]: w.value.grad.detach().numpy() for w in theirs.trainable_weights}
+    for name, ours_grad in zip(("kernel", "recurrent_kernel", "bias"),
+                               interop.to_keras_gru(ours.grads), strict=True):
+        assert _max_rel(ours_grad, g[name]) < tol, name
+
+    # The wrong reading, the masked state also in the mix, is not what Keras computes.
+    h, wrong = np.zeros((B, H)), np.empty((B, T, H))
+    for t in range(T):
+        h = lt.gru_step_forward(x[:, t], h * mask, params, config)[0]
+        wrong[:, t] = h
+    assert np.max(np.abs(wrong - out)) > 1e-2
+    # Inference applies no mask, in Keras and here.
+    inference = keras.ops.convert_to_numpy(theirs(x, training=False))
+    assert _max_rel(gru_forward(x, params, config=config)[0], inference) < tol
+    assert _max_rel(ours.forward(x), inference) < tol
+
+
+@needs_keras
 def test_keras_builders_are_the_reverse(rng):
     _keras()
     x = rng.normal(size=(2, 5, 3))

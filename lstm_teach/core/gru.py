@@ -42,6 +42,14 @@ Functions (same shape as the LSTM's and the RNN's)::
     hs, cache = gru_forward(x, params, h0=None, config=None)      # loops over the step
     dx, dh0, grads = gru_backward(dhs, cache)                      # loops back over the step
 
+Recurrent dropout (the layer option ``recurrent_dropout``) needs one optional
+argument, ``recurrent_mask`` (B, H): it multiplies h_{t-1} where h_{t-1} meets
+U, in the three recurrent products, and nowhere else; the mix
+``z_t * h_{t-1}`` keeps the unmasked state, as in Keras' ``GRUCell``. (In the
+LSTM, h_{t-1} appears only in its product with U, so a layer can mask the
+state it passes in; in the GRU it appears twice, hence the argument.) The
+default, None, is the plain GRU above.
+
 Shapes are batch-first: x (B, T, D), hs (B, T, H). The sequence functions
 validate once and then call the same step functions the learner reads; speed is
 not the aim here.
@@ -134,7 +142,8 @@ class GRUStepCache:
     x_t (B, D), h_prev (B, H); the gates r, z (B, H); the candidate n (B, H);
     hn (B, H) = h_prev U_n + b_rec_n, the recurrent part of the candidate
     before the reset gate scales it; params (dict, in the computation dtype);
-    config.
+    config; recurrent_mask (B, H) or None: when given, the products above
+    used (h_prev * recurrent_mask) U, hn included.
     """
 
     x_t: np.ndarray
@@ -145,6 +154,7 @@ class GRUStepCache:
     hn: np.ndarray
     params: dict
     config: GRUConfig
+    recurrent_mask: np.ndarray | None = None
 
 
 @dataclass
@@ -215,23 +225,35 @@ def _validate(x, params, h0, names):
 # --------------------------------------------------------------------------- forward
 
 
-def _step_forward(x_t, h_prev, p, config):
+def _check_mask(recurrent_mask, h_prev):
+    """None, or the mask as an array of h_prev's shape (B, H) and dtype."""
+    if recurrent_mask is None:
+        return None
+    recurrent_mask = as_float_array("recurrent_mask", recurrent_mask)
+    check_shape("recurrent_mask", recurrent_mask, h_prev.shape, "(B, H) like the state")
+    check_finite("recurrent_mask", recurrent_mask)
+    return recurrent_mask.astype(h_prev.dtype, copy=False)
+
+
+def _step_forward(x_t, h_prev, p, config, recurrent_mask=None):
     """The four equations of the module docstring, for validated arrays."""
     H = h_prev.shape[1]
     sigma_g = activations.get(config.recurrent_activation)
     sigma_c = activations.get(config.activation)
+    # Recurrent dropout masks h_{t-1} only where it meets U; the mix below keeps h_prev.
+    h_rec = h_prev if recurrent_mask is None else h_prev * recurrent_mask
     from_x = x_t @ p["W"] + p["b"]  # (B, 3H): blocks [r, z, n]
-    from_h = h_prev @ p["U"] + p["b_rec"]  # (B, 3H)
+    from_h = h_rec @ p["U"] + p["b_rec"]  # (B, 3H)
     with np.errstate(over="ignore"):  # the sigmoid may overflow exp to inf (giving exactly 0)
         r = sigma_g(from_x[:, :H] + from_h[:, :H])
         z = sigma_g(from_x[:, H : 2 * H] + from_h[:, H : 2 * H])
     hn = from_h[:, 2 * H :]
     n = sigma_c(from_x[:, 2 * H :] + r * hn)  # reset_after: r scales h U_n + b_rec_n
     h = (1.0 - z) * n + z * h_prev
-    return h, GRUStepCache(x_t, h_prev, r, z, n, hn, p, config)
+    return h, GRUStepCache(x_t, h_prev, r, z, n, hn, p, config, recurrent_mask)
 
 
-def gru_step_forward(x_t, h_prev, params, config=None):
+def gru_step_forward(x_t, h_prev, params, config=None, recurrent_mask=None):
     """One GRU step (the equations in the module docstring).
 
     Parameters
@@ -241,6 +263,9 @@ def gru_step_forward(x_t, h_prev, params, config=None):
     params : dict
         ``W`` (D, 3H), ``U`` (H, 3H), ``b`` (3H,), ``b_rec`` (3H,); blocks [r, z, n].
     config : GRUConfig, optional
+    recurrent_mask : np.ndarray, (B, H), optional
+        Recurrent dropout: multiplies h_prev in ``h_prev @ U`` only (not in
+        the mix ``z * h_prev``). None (the default) for no mask.
 
     Returns
     -------
@@ -251,10 +276,10 @@ def gru_step_forward(x_t, h_prev, params, config=None):
     x_t = as_float_array("x_t", x_t)
     check_ndim("x_t", x_t, 2, "(B, D)")
     x, p, h_prev = _validate(x_t[:, None, :], params, h_prev, ("x_t", "h_prev"))
-    return _step_forward(x[:, 0], h_prev, p, config)
+    return _step_forward(x[:, 0], h_prev, p, config, _check_mask(recurrent_mask, h_prev))
 
 
-def gru_forward(x, params, h0=None, config=None):
+def gru_forward(x, params, h0=None, config=None, recurrent_mask=None):
     """Run a GRU over a batch of sequences, one :func:`gru_step_forward` per time step.
 
     Parameters
@@ -265,6 +290,9 @@ def gru_forward(x, params, h0=None, config=None):
     h0 : np.ndarray, (B, H), optional
         Zeros by default.
     config : GRUConfig, optional
+    recurrent_mask : np.ndarray, (B, H), optional
+        Recurrent dropout: one mask per sequence, the same at every time step
+        (see :func:`gru_step_forward`). :func:`gru_backward` reads it from the cache.
 
     Returns
     -------
@@ -274,11 +302,12 @@ def gru_forward(x, params, h0=None, config=None):
     """
     config = _resolve_config(config)
     x, p, h = _validate(x, params, h0, ("x", "h0"))
+    recurrent_mask = _check_mask(recurrent_mask, h)
     B, T, _ = x.shape
     hs = np.empty((B, T, h.shape[1]), dtype=x.dtype)
     steps = []
     for t in range(T):
-        h, step = _step_forward(x[:, t], h, p, config)
+        h, step = _step_forward(x[:, t], h, p, config, recurrent_mask)
         hs[:, t] = h
         steps.append(step)
     return hs, GRUCache(steps=steps, hs=hs)
@@ -305,14 +334,17 @@ def _step_backward(dh, c: GRUStepCache):
     da_z = dz * sigma_g.grad_from_output(c.z)
     d_from_x = np.concatenate([da_r, da_z, da_n], axis=1)  # (B, 3H) = dL/d(x W + b)
     d_from_h = np.concatenate([da_r, da_z, dhn], axis=1)  # (B, 3H) = dL/d(h U + b_rec)
+    mask = c.recurrent_mask
+    h_rec = c.h_prev if mask is None else c.h_prev * mask  # what met U in the forward pass
     grads = {
         "W": c.x_t.T @ d_from_x,
-        "U": c.h_prev.T @ d_from_h,
+        "U": h_rec.T @ d_from_h,
         "b": d_from_x.sum(axis=0),
         "b_rec": d_from_h.sum(axis=0),
     }
     dx_t = d_from_x @ p["W"].T
-    dh_prev = dh_prev + d_from_h @ p["U"].T
+    dh_rec = d_from_h @ p["U"].T
+    dh_prev = dh_prev + (dh_rec if mask is None else dh_rec * mask)  # h_rec = h_prev * mask
     return dx_t, dh_prev, grads
 
 

@@ -32,10 +32,23 @@ class GRU(_Recurrent):
         As for :class:`LSTM`; the bias regularizer applies to both biases, as in Keras.
     dropout : float in [0, 1)
         Input dropout, one mask per sequence.
-    recurrent_dropout : float
-        Must be 0: in a GRU, h_{t-1} enters both the recurrent products (where
-        Keras masks it) and the final mix z h_{t-1} (where it does not), and the
-        core step has no hook for that split yet. A ValueError says so.
+    recurrent_dropout : float in [0, 1)
+        Fraction of h_{t-1} dropped where it enters the recurrent weights U
+        (the three products for r, z and n), in training only. As in Keras'
+        ``GRUCell``, the mix ``h_t = (1 - z) n + z h_{t-1}`` keeps the unmasked
+        h_{t-1}, so the state that z carries forward is never dropped. The
+        mask is inverted dropout (kept units scaled by 1/(1 - rate), as Keras
+        and this package's LSTM do, so inference needs no rescaling), drawn
+        once per sequence and shared by all time steps (Gal & Ghahramani
+        2016). One (B, H) mask serves all three products, as in this package's
+        LSTM and SimpleRNN layers, so the three layers drop the same way. Keras
+        3 draws an independent mask for each gate block instead (Gal and
+        Ghahramani's untied variant): the weights, the network and its
+        inference are the same, only the training noise differs, and with its
+        three masks set equal Keras computes exactly this layer's numbers (a
+        test checks it). The mask goes to the core through
+        ``gru_forward(..., recurrent_mask=)``, so the layer needs no loop of its
+        own and ``last_cache`` stays a :class:`GRUCache`.
     return_sequences, return_state, stateful, seed, **kwargs :
         As for :class:`LSTM`; the one state is h, so ``return_state`` gives
         ``out, h_T``.
@@ -52,14 +65,7 @@ class GRU(_Recurrent):
     state_names = ("h",)
     n_blocks = 3
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
-                 recurrent_dropout=0.0, **kwargs):
-        if recurrent_dropout:
-            raise ValueError(
-                f"GRU supports recurrent_dropout=0 only; got {recurrent_dropout!r} (the core GRU "
-                "step has no hook to mask h_{t-1} in the recurrent products only). Use dropout="
-                " for the inputs, or the LSTM layer, which has recurrent_dropout"
-            )
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", **kwargs):
         super().__init__(units, **kwargs)
         self.config = GRUConfig(activation=activations.get(activation).name,
                                 recurrent_activation=activations.get(recurrent_activation).name)
@@ -90,15 +96,23 @@ class GRU(_Recurrent):
     def last_cache(self):
         return None if self._cache is None else self._cache[0]
 
-    def _core_forward(self, x, states0):
-        hs, cache = gru_forward(x, self.params, states0[0], self.config)
+    def _core_forward(self, x, states0, rec_mask=None):
+        hs, cache = gru_forward(x, self.params, states0[0], self.config, recurrent_mask=rec_mask)
         return hs, cache, (hs[:, -1].copy(),)
 
     def _core_backward(self, dhs, cache, dfinal_c):
-        dx, dh0, grads = gru_backward(dhs, cache)
+        dx, dh0, grads = gru_backward(dhs, cache)  # the cache carries the mask, if any
         if not self.use_bias:
             grads.pop("b_rec")
         return dx, (dh0,), grads
+
+    # Recurrent dropout: the core GRU takes the mask itself (see _core_forward), because
+    # h_{t-1} is masked in h_{t-1} U only, not in the mix z h_{t-1}.
+    def _stepwise_forward(self, x, states0, rec_mask):
+        return self._core_forward(x, states0, rec_mask)
+
+    def _stepwise_backward(self, dhs, cache, dfinal_c, rec_mask):
+        return self._core_backward(dhs, cache, dfinal_c)
 
     def get_config(self):
         return {"activation": self.activation,
