@@ -236,17 +236,29 @@ def _make_cgroup(limits: Limits) -> Path | None:
             continue
         if root == "/sys/fs/cgroup" and "pids" not in _read(base / "cgroup.controllers"):
             continue
-        group = base / f"lstm-teach-grade-{uuid.uuid4().hex[:12]}"
-        try:
-            group.mkdir()
-            (group / "pids.max").write_text(str(limits.processes))
+        group = _new_cgroup(base, {"pids.max": str(limits.processes)})
+        if group is not None:
             return group
-        except OSError:
-            try:
-                group.rmdir()
-            except OSError:
-                pass
     return None
+
+
+def _new_cgroup(base: Path, files: dict[str, str]) -> Path | None:
+    """A new cgroup under ``base`` with ``files`` written, in order; None if not allowed.
+
+    A group whose limits cannot be written is removed again, so none is left behind.
+    """
+    group = base / f"lstm-teach-grade-{uuid.uuid4().hex[:12]}"
+    try:
+        group.mkdir()
+        for name, value in files.items():  # in order: v1 needs the period before the quota
+            (group / name).write_text(value)
+        return group
+    except OSError:
+        try:
+            group.rmdir()
+        except OSError:
+            pass
+        return None
 
 
 def _own_cgroup(controller: str) -> str | None:
@@ -275,17 +287,9 @@ def _make_limited_cgroup(controller: str, v1_files: dict[str, str],
     for base, files in candidates:
         if not (base / "cgroup.procs").exists() or not all((base / f).exists() for f in files):
             continue
-        group = base / f"lstm-teach-grade-{uuid.uuid4().hex[:12]}"
-        try:
-            group.mkdir()
-            for name, value in files.items():  # in order: v1 needs the period before the quota
-                (group / name).write_text(value)
+        group = _new_cgroup(base, files)
+        if group is not None:
             return group
-        except OSError:
-            try:
-                group.rmdir()
-            except OSError:
-                pass
     return None
 
 
