@@ -23,27 +23,8 @@ Functions are named positionally when their check has the function's name, and a
 
 from __future__ import annotations
 
-import traceback
-
 from .checks import check_status, get_exercise
-from .feedback import FAIL_MARK, TODO_MARK
-
-
-def _what_stopped(exc: BaseException, functions) -> str:
-    """``AssertionError`` or ``ValueError: message``, and where in the learner's function.
-
-    The place is the deepest frame of the traceback that runs one of ``functions`` (the
-    learner's), so an exception inside their code says which line of their cell raised it.
-    """
-    message = str(exc).strip()
-    what = type(exc).__name__ + (f": {message[:200]}" if message else "")
-    codes = {getattr(fn, "__code__", None): fn.__name__ for fn in functions}
-    place = None
-    for frame, line in traceback.walk_tb(exc.__traceback__):
-        if frame.f_code in codes:
-            first = frame.f_code.co_firstlineno
-            place = f"line {line - first + 1} of `{codes[frame.f_code]}`"
-    return what if place is None else f"{what}, at {place}"
+from .feedback import FAIL_MARK, TODO_MARK, describe_exception
 
 
 class needs:  # noqa: N801  (used like a function: `with needs(f):`)
@@ -97,8 +78,7 @@ class needs:  # noqa: N801  (used like a function: `with needs(f):`)
                   "again.", flush=True)
         if wrong:
             names = " and ".join(f"`{n}`" for n in wrong)
-            stopped = _what_stopped(exc, [fn for _, fn in self.items])
-            print(f"{FAIL_MARK} This cell stopped ({stopped}) "
+            print(f"{FAIL_MARK} This cell stopped ({describe_exception(exc)}) "
                   f"because {names} {'does' if len(wrong) == 1 else 'do'} not pass "
                   f"{'its check' if len(wrong) == 1 else 'their checks'} yet: fix "
                   f"{'it' if len(wrong) == 1 else 'them'} (the check cell says how), then run "
